@@ -1,0 +1,62 @@
+# The assistant's everyday commands. `make run` and `make test` are all a new
+# user needs (see README). Everything runs from the repo root with .venv/.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+RASA := $(BIN)/rasa
+PY := $(BIN)/python
+MODEL_DIR := models
+
+.PHONY: setup setup-test train run shell actions validate test test-fast test-stories test-nlu \
+        cross-validate bench eval-risk clean
+
+setup:
+	@bash scripts/setup.sh
+
+# System packages the browser tests need (Debian's Chromium); skipped when present.
+setup-test: setup
+	@bash scripts/setup_test_system.sh
+
+# Rasa fingerprints config, domain and data: it retrains only when one changed.
+train: setup
+	@mkdir -p $(MODEL_DIR) var
+	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out $(MODEL_DIR)
+
+run: train
+	$(PY) scripts/run_stack.py
+
+# Talk to the assistant in the terminal (start `make actions` in another terminal for forms).
+shell: train
+	$(RASA) shell --endpoints endpoints.yml
+
+actions: setup
+	$(RASA) run actions --actions actions --port 5055
+
+validate: setup
+	$(RASA) data validate --config config.yml --domain domain.yml --data bot/data --fail-on-warnings
+
+test-stories: train
+	$(RASA) test core --stories tests/stories --model $(MODEL_DIR) --fail-on-prediction-errors --out results/stories
+
+test-nlu: train
+	$(RASA) test nlu --nlu tests/nlu_test.yml --model $(MODEL_DIR) --out results/nlu
+
+cross-validate: setup
+	$(RASA) test nlu --nlu bot/data --config config.yml --cross-validation --folds 5 --out results/cv
+
+test-fast: setup
+	$(BIN)/pytest -q -m "not e2e and not browser"
+
+# Everything CI runs: data validation, test stories, held-out NLU, and all pytest suites.
+test: setup-test validate test-stories test-nlu
+	$(PY) scripts/check_nlu_report.py results/nlu
+	ASSISTANT_MODEL=$$(ls -t $(MODEL_DIR)/*.tar.gz | head -1) $(BIN)/pytest -q
+
+bench: train
+	$(PY) scripts/bench_latency.py
+
+eval-risk: train
+	$(PY) scripts/eval_risk.py --start-server
+
+clean:
+	rm -rf results .pytest_cache var/test-models

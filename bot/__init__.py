@@ -1,0 +1,1 @@
+"""Rasa-side code of the pre-therapy guidance assistant: channels, NLU components, policies."""

@@ -1,0 +1,114 @@
+"""Per-message latency over the REST channel: this assistant vs a stock `rasa init` bot.
+
+Both bots run as real Rasa servers on this machine in the same run and get the
+same 500 messages, one at a time, each from a new or ongoing conversation (a new
+sender every 10 messages). Prints p50/p95/mean per bot and the messages/s that
+one client sees, then the same with 8 concurrent clients.
+
+    .venv/bin/python scripts/bench_latency.py [--messages 500] [--model models/x.tar.gz]
+
+The stock bot is created with `rasa init --no-prompt` in a temp folder and trained
+with Rasa's default config (DIET, ResponseSelector, TED, ...); it is cached in
+var/bench/stock-bot between runs.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import List
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.support import servers  # noqa: E402
+
+MESSAGES = [
+    "hi", "what is psychodynamic therapy?", "how is it different from psychoanalysis",
+    "so how often would I go?", "which one is better for me", "how does it work",
+    "what is transference", "tell me about mentalization based therapy", "does it help with anxiety",
+    "is there any evidence it works", "how long does it take", "will I lie on a couch",
+    "how much does it cost", "how soon can I be seen", "are you a bot?", "thanks", "bye",
+    "what's the weather like", "wat is psychodynamic thrpy lol", "asdf qwer",
+]
+
+
+def stock_bot_model(cache: Path) -> Path:
+    models = sorted((cache / "models").glob("*.tar.gz")) if cache.exists() else []
+    if models:
+        return models[-1]
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    print("training the stock `rasa init` bot (default config; a few minutes)...", flush=True)
+    subprocess.run([servers.RASA, "init", "--no-prompt", "--init-dir", str(cache)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return sorted((cache / "models").glob("*.tar.gz"))[-1]
+
+
+async def send_all(url: str, messages: List[str], sender_prefix: str) -> List[float]:
+    timings = []
+    async with aiohttp.ClientSession() as session:
+        for i, text in enumerate(messages):
+            start = time.perf_counter()
+            async with session.post(url, json={"sender": f"{sender_prefix}-{i // 10}", "message": text}) as resp:
+                await resp.read()
+                assert resp.status == 200, resp.status
+            timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+async def measure(url: str, count: int, clients: int, label: str) -> dict:
+    base = (MESSAGES * (count // len(MESSAGES) + 1))[:count]
+    await send_all(url, base[:20], f"warmup-{label}")
+    per_client = [base[i::clients] for i in range(clients)]
+    start = time.perf_counter()
+    results = await asyncio.gather(*(send_all(url, msgs, f"{label}-c{c}") for c, msgs in enumerate(per_client)))
+    elapsed = time.perf_counter() - start
+    timings = sorted(t for r in results for t in r)
+    return {
+        "p50": statistics.median(timings),
+        "p95": timings[int(len(timings) * 0.95) - 1],
+        "mean": statistics.mean(timings),
+        "throughput": len(timings) / elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--model", type=Path, help="our model (default: newest in models/)")
+    args = parser.parse_args()
+    our_model = args.model or sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1]
+    stock_model = stock_bot_model(ROOT / "var" / "bench" / "stock-bot")
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for label, model, with_actions in (("ours", our_model, True), ("stock rasa init", stock_model, False)):
+            bot_dir = work / label.replace(" ", "-")
+            bot_dir.mkdir()
+            action = servers.action_server(bot_dir) if with_actions else None
+            rasa = servers.rasa_server(model, bot_dir, action.port if action else None)
+            with servers.running(*[s for s in (action, rasa) if s]):
+                url = rasa.url + "/webhooks/rest/webhook"
+                for clients in (1, 8):
+                    figures = asyncio.run(measure(url, args.messages, clients, f"{label}-{clients}"))
+                    rows.append((label, clients, figures))
+
+    print(f"\n{args.messages} messages over REST, Rasa 3.6.21, this machine")
+    print(f"{'bot':18s} {'clients':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'mean ms':>8s} {'msg/s':>7s}")
+    for label, clients, f in rows:
+        print(f"{label:18s} {clients:7d} {f['p50']:8.1f} {f['p95']:8.1f} {f['mean']:8.1f} {f['throughput']:7.1f}")
+    print(json.dumps([{"bot": l, "clients": c, **f} for l, c, f in rows]))
+
+
+if __name__ == "__main__":
+    main()

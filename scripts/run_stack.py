@@ -1,0 +1,114 @@
+"""Start the whole assistant on this machine and keep it running until Ctrl-C.
+
+Services (ports from docs/CONTRACTS.md): provider directory 5060, action server
+5055, Rasa 5005 (REST, socket.io widget channel, SMS webhook), staff console 5080,
+widget demo page 8000. Each writes its log to var/log/. `make run` calls this after
+`make train`; the newest model in models/ is served.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+LOG_DIR = ROOT / "var" / "log"
+
+
+def wait_until_up(name: str, url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"{name} stopped during start-up (exit {process.returncode}); see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    sys.exit(f"{name} did not answer at {url} within {timeout_s:.0f}s; see {log}")
+
+
+def latest_model() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        sys.exit("no trained model in models/; run `make train` first")
+    return models[-1]
+
+
+def main() -> None:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("PROVIDER_SEARCH_URL", "http://127.0.0.1:5060")
+    env.setdefault("INTAKE_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'intake.db'}")
+    env.setdefault("PROVIDERS_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'providers.db'}")
+    env.setdefault("TRACKER_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}")
+    # Laptop default only: a real deployment sets the account's token in the environment.
+    env.setdefault("TWILIO_AUTH_TOKEN", "dev-only-twilio-token")
+    auth_token = env.setdefault("RASA_AUTH_TOKEN", secrets.token_urlsafe(24))
+    model = latest_model()
+
+    services = [
+        ("provider directory", [str(BIN / "python"), "-m", "providers", "serve", "--port", "5060"],
+         "http://127.0.0.1:5060/healthz", 180),
+        ("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", "5055"],
+         "http://127.0.0.1:5055/health", 120),
+        ("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", auth_token, "--cors", "*",
+                  "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                  "--port", "5005"],
+         "http://127.0.0.1:5005/", 240),
+        ("staff console", [str(BIN / "python"), "-m", "console", "serve", "--port", "5080"],
+         "http://127.0.0.1:5080/login", 60),
+        ("widget demo page", [str(BIN / "python"), "-m", "widget", "serve", "--port", "8000",
+                              "--rasa-url", "http://127.0.0.1:5005"],
+         "http://127.0.0.1:8000/", 60),
+    ]
+    running = []
+
+    def stop_all(*_args) -> None:
+        for _name, proc in reversed(running):
+            if proc.poll() is None:
+                proc.terminate()
+        for _name, proc in running:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
+
+    started_at = time.monotonic()
+    for name, args, health_url, timeout_s in services:
+        log = LOG_DIR / f"{name.replace(' ', '-')}.log"
+        print(f"starting {name} (log: {log.relative_to(ROOT)})", flush=True)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        running.append((name, proc))
+        wait_until_up(name, health_url, proc, log, timeout_s)
+
+    print(f"""
+The assistant is running ({time.monotonic() - started_at:.0f}s to start). Talk to it:
+  web widget demo page:  http://127.0.0.1:8000/
+  REST:    curl -s localhost:5005/webhooks/rest/webhook -d '{{"sender":"me","message":"hi"}}'
+  SMS webhook (Twilio):  http://127.0.0.1:5005/webhooks/sms/webhook
+  terminal:  .venv/bin/rasa shell   (in another terminal, while this runs)
+  staff console:  http://127.0.0.1:5080/  (first admin: .venv/bin/python -m console create-admin EMAIL)
+  Rasa HTTP API auth token: {auth_token}
+Press Ctrl-C to stop everything.""", flush=True)
+    while True:
+        for name, proc in running:
+            if proc.poll() is not None:
+                print(f"{name} stopped (exit {proc.returncode}); stopping the rest", flush=True)
+                stop_all()
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()

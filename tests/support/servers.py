@@ -1,0 +1,182 @@
+"""Start the project's real servers as subprocesses for tests and benchmarks.
+
+Each server gets a free port, its own log file and is stopped at the end. The
+trained model is cached by a hash of everything that goes into training, so a
+second test run (or a second test module) does not train again.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+RASA = str(VENV_BIN / "rasa")
+TRAINING_INPUTS = ["config.yml", "domain.yml", "bot/data"]
+MODEL_CACHE = ROOT / "var" / "test-models"
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def training_fingerprint(root: Path = ROOT) -> str:
+    """Hash of the files `rasa train` reads (and of the custom components they name)."""
+    digest = hashlib.sha256()
+    paths: List[Path] = []
+    for name in TRAINING_INPUTS + ["bot/nlu", "bot/policies", "bot/risk"]:
+        target = root / name
+        if target.is_file():
+            paths.append(target)
+        elif target.is_dir():
+            paths.extend(p for p in target.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def trained_model_path() -> Path:
+    """Train the full assistant once per content hash; concurrent callers wait on a lock.
+
+    `make test` trains into models/ first and passes that model in ASSISTANT_MODEL,
+    so the suite does not train a second time.
+    """
+    given = os.environ.get("ASSISTANT_MODEL")
+    if given and Path(given).is_file():
+        return Path(given)
+    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    fingerprint = training_fingerprint()
+    model = MODEL_CACHE / f"{fingerprint}.tar.gz"
+    with open(MODEL_CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not model.exists():
+            out_dir = MODEL_CACHE / f"tmp-{fingerprint}"
+            shutil.rmtree(out_dir, ignore_errors=True)
+            log = MODEL_CACHE / f"train-{fingerprint}.log"
+            with open(log, "w") as log_file:
+                result = subprocess.run(
+                    [RASA, "train", "--config", "config.yml", "--domain", "domain.yml",
+                     "--data", "bot/data", "--out", str(out_dir), "--fixed-model-name", fingerprint],
+                    cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+                )
+            if result.returncode != 0:
+                raise RuntimeError(f"rasa train failed, see {log}")
+            (out_dir / f"{fingerprint}.tar.gz").rename(model)
+            shutil.rmtree(out_dir, ignore_errors=True)
+    return model
+
+
+def wait_for_http(url: str, timeout_s: float, process: Optional[subprocess.Popen] = None,
+                  log: Optional[Path] = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            tail = log.read_text()[-3000:] if log and log.exists() else ""
+            raise RuntimeError(f"server exited with {process.returncode} before {url} answered:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout_s}s")
+
+
+class Server:
+    """A subprocess serving HTTP on 127.0.0.1:<port>."""
+
+    def __init__(self, name: str, args: List[str], port: int, health_path: str, workdir: Path,
+                 env: Optional[Dict[str, str]] = None, startup_timeout_s: float = 120.0):
+        self.name, self.args, self.port, self.health_path = name, args, port, health_path
+        self.workdir, self.startup_timeout_s = workdir, startup_timeout_s
+        self.env = {**os.environ, **(env or {})}
+        self.log = workdir / f"{name}-{port}.log"
+        self.process: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Server":
+        log_file = open(self.log, "w")
+        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log_file,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for_http(self.url + self.health_path, self.startup_timeout_s, self.process, self.log)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def write_endpoints(workdir: Path, action_port: Optional[int], tracker_db: Path) -> Path:
+    lines = []
+    if action_port is not None:
+        lines += ["action_endpoint:", f'  url: "http://127.0.0.1:{action_port}/webhook"']
+    lines += ["tracker_store:", "  type: SQL", '  dialect: "sqlite"', f'  db: "{tracker_db}"']
+    path = workdir / "endpoints.yml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def rasa_server(model: Path, workdir: Path, action_port: Optional[int], port: Optional[int] = None,
+                credentials: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> Server:
+    port = port or free_port()
+    endpoints = write_endpoints(workdir, action_port, workdir / "tracker.db")
+    args = [RASA, "run", "--enable-api", "--model", str(model), "--port", str(port),
+            "--endpoints", str(endpoints), "--credentials", str(credentials or ROOT / "credentials.yml"),
+            "--interface", "127.0.0.1"]
+    return Server("rasa", args, port, "/status", workdir, env=env, startup_timeout_s=180)
+
+
+def action_server(workdir: Path, port: Optional[int] = None, env: Optional[Dict[str, str]] = None) -> Server:
+    port = port or free_port()
+    args = [RASA, "run", "actions", "--actions", "actions", "--port", str(port)]
+    return Server("actions", args, port, "/health", workdir, env=env, startup_timeout_s=120)
+
+
+def provider_service(workdir: Path, port: Optional[int] = None, database_url: Optional[str] = None,
+                     env: Optional[Dict[str, str]] = None) -> Server:
+    port = port or free_port()
+    database_url = database_url or f"sqlite:///{workdir / 'providers.db'}"
+    args = [str(VENV_BIN / "python"), "-m", "providers", "serve", "--host", "127.0.0.1",
+            "--port", str(port), "--database-url", database_url]
+    return Server("providers", args, port, "/healthz", workdir, env=env, startup_timeout_s=120)
+
+
+@contextlib.contextmanager
+def running(*servers: Server) -> Iterator[List[Server]]:
+    started: List[Server] = []
+    try:
+        for server in servers:
+            started.append(server.start())
+        yield started
+    finally:
+        for server in reversed(started):
+            server.stop()
