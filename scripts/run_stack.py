@@ -63,7 +63,7 @@ def main() -> None:
                   "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                   "--port", "5005"],
          "http://127.0.0.1:5005/", 240),
-        ("staff console", [str(BIN / "python"), "-m", "console", "serve", "--port", "5080"],
+        ("staff console", [str(BIN / "python"), "-m", "console", "run", "--port", "5080"],
          "http://127.0.0.1:5080/login", 60),
         ("widget demo page", [str(BIN / "python"), "-m", "widget", "serve", "--port", "8000",
                               "--rasa-url", "http://127.0.0.1:5005"],
@@ -99,7 +99,7 @@ The assistant is running ({time.monotonic() - started_at:.0f}s to start). Talk t
   REST:    curl -s localhost:5005/webhooks/rest/webhook -d '{{"sender":"me","message":"hi"}}'
   SMS webhook (Twilio):  http://127.0.0.1:5005/webhooks/sms/webhook
   terminal:  .venv/bin/rasa shell   (in another terminal, while this runs)
-  staff console:  http://127.0.0.1:5080/  (first admin: .venv/bin/python -m console create-admin EMAIL)
+  staff console:  http://127.0.0.1:5080/  (first admin: .venv/bin/python -m console create-admin NAME)
   Rasa HTTP API auth token: {auth_token}
 Press Ctrl-C to stop everything.""", flush=True)
     while True:

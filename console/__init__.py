@@ -1,0 +1,1 @@
+"""Staff triage console for intake coordinators (aiohttp + aiohttp-jinja2, server-rendered)."""

@@ -1,0 +1,108 @@
+"""JSON API (bearer-token authenticated) so a clinic can pull inquiries into its own system."""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from console import audit
+from console.inquiries import FilterError, QueueFilter, has_new_risk
+from console.presentation import display_conversation_id, iso, parse_preferences
+from console.security import ENGINE_KEY
+from console.transcripts import TranscriptUnavailable
+from console.views import REPO_KEY, TRANSCRIPTS_KEY
+
+MAX_PER_PAGE = 200
+
+
+def _callback(method, name, value, requested_at) -> dict | None:
+    if not method:
+        return None
+    return {"first_name": name, "contact_method": method, "contact_value": value, "requested_at": iso(requested_at)}
+
+
+def _summary(r) -> dict:
+    return {
+        "id": r.id,
+        "conversation_ref": display_conversation_id(r.channel, r.conversation_id),
+        "channel": r.channel,
+        "status": r.status,
+        "created_at": iso(r.created_at),
+        "updated_at": iso(r.updated_at),
+        "state": r.state,
+        "preferences": parse_preferences(r.preferences),
+        "risk_level": r.risk_level,
+        "risk_category": r.last_risk_category,
+        "last_risk_at": iso(r.last_risk_at),
+        "new_risk": has_new_risk(r),
+        "callback": _callback(r.callback_contact_method, r.callback_first_name, r.callback_contact_value,
+                              r.callback_requested_at) if r.callback_requested else None,
+    }
+
+
+def _bad_request(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
+
+
+async def api_inquiries(request: web.Request) -> web.Response:
+    try:
+        flt = QueueFilter.from_query(request.query)
+        page = int(request.query.get("page", "1"))
+        per_page = int(request.query.get("per_page", "50"))
+    except FilterError as exc:
+        return _bad_request(str(exc))
+    except ValueError:
+        return _bad_request("page and per_page must be integers")
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        return _bad_request(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
+    result = await asyncio.to_thread(request.app[REPO_KEY].queue, flt, page, per_page)
+    await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "api_list", None, f"page {page}")
+    return web.json_response(
+        {
+            "inquiries": [_summary(r) for r in result.rows],
+            "page": page,
+            "per_page": per_page,
+            "total": result.total,
+            "counts": result.counts,
+        }
+    )
+
+
+async def api_inquiry(request: web.Request) -> web.Response:
+    try:
+        inquiry_id = int(request.match_info["inquiry_id"])
+    except ValueError:
+        return web.json_response({"error": "not found"}, status=404)
+    inquiry = await asyncio.to_thread(request.app[REPO_KEY].get, inquiry_id)
+    if inquiry is None:
+        return web.json_response({"error": "not found"}, status=404)
+    await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "api_view", inquiry_id)
+    callback = inquiry["callback"]
+    body = {
+        "id": inquiry["id"],
+        "conversation_ref": display_conversation_id(inquiry["channel"], inquiry["conversation_id"]),
+        "channel": inquiry["channel"],
+        "status": inquiry["status"],
+        "created_at": iso(inquiry["created_at"]),
+        "updated_at": iso(inquiry["updated_at"]),
+        "state": inquiry["state"],
+        "preferences": inquiry["preferences"],
+        "matches": inquiry["matches"],
+        "relaxed": inquiry["relaxed"],
+        "risk_level": inquiry["risk_level"],
+        "new_risk": inquiry["has_new_risk"],
+        "risk_events": [
+            {"category": e["category"], "level": e["level"], "channel": e["channel"], "occurred_at": iso(e["occurred_at"])}
+            for e in inquiry["risk_events"]
+        ],
+        "callback": {**callback, "requested_at": iso(callback["requested_at"])} if callback else None,
+        "history": [{**h, "changed_at": iso(h["changed_at"])} for h in inquiry["history"]],
+    }
+    if request.query.get("include") == "transcript":
+        try:
+            lines = await asyncio.to_thread(request.app[TRANSCRIPTS_KEY].transcript, inquiry["conversation_id"])
+            body["transcript"] = [{"speaker": l.speaker, "text": l.text, "at": iso(l.at)} for l in lines]
+        except TranscriptUnavailable:
+            body["transcript"] = None
+            body["transcript_error"] = "tracker store unavailable"
+    return web.json_response(body)

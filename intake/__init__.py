@@ -1,0 +1,1 @@
+"""Intake record store: what the assistant collected for intake staff (never message text)."""

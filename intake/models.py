@@ -1,0 +1,148 @@
+"""Schema of the intake database (SQLAlchemy Core). Alembic migrations in intake/migrations mirror it.
+
+Holds what intake staff need and nothing more: no message text is ever stored here
+(transcripts stay in Rasa's tracker store). The console's staff, token and audit tables live
+in the same database so one migration chain and one backup cover everything.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+inquiries = Table(
+    "inquiries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(255), nullable=False, unique=True),
+    Column("channel", String(32)),
+    Column("status", String(20), nullable=False, server_default="new"),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False, index=True),
+    Column("status_changed_at", DateTime),
+    # care preferences as JSON text; `state` is copied out of them for filtering
+    Column("preferences", Text),
+    Column("state", String(64), index=True),
+    # providers shown to the visitor (JSON list) and which search filters were relaxed
+    Column("matches", Text),
+    Column("relaxed", Text),
+    Column("matches_shown_at", DateTime),
+    # highest risk seen so far, denormalised so the queue sorts without a join
+    Column("risk_level", String(32)),
+    Column("risk_rank", Integer, nullable=False, server_default="0"),
+    Column("last_risk_at", DateTime),
+    Column("last_risk_category", String(64)),
+    Column("risk_acknowledged_at", DateTime),
+    # callback details exist only after the visitor explicitly consented to be contacted
+    Column("callback_requested", Boolean, nullable=False, server_default="0"),
+    Column("callback_first_name", String(100)),
+    Column("callback_contact_method", String(10)),
+    Column("callback_contact_value", String(254)),
+    Column("callback_requested_at", DateTime),
+    Index("ix_inquiries_queue_order", "risk_rank", "callback_requested", "created_at"),
+    # covers the queue's headline counts so they never read the wide rows (JSON columns)
+    Index(
+        "ix_inquiries_counts", "status", "risk_rank", "callback_requested", "last_risk_at", "risk_acknowledged_at"
+    ),
+)
+
+risk_events = Table(
+    "risk_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("inquiry_id", Integer, ForeignKey("inquiries.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("category", String(64), nullable=False),
+    Column("level", String(32), nullable=False),
+    Column("risk_rank", Integer, nullable=False),
+    Column("channel", String(32)),
+    Column("occurred_at", DateTime, nullable=False),
+    # set once the event was announced to the team webhook
+    Column("announced_at", DateTime, index=True),
+)
+
+status_changes = Table(
+    "status_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("inquiry_id", Integer, ForeignKey("inquiries.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("from_status", String(20), nullable=False),
+    Column("to_status", String(20), nullable=False),
+    Column("note", Text),
+    Column("staff_username", String(64), nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+)
+
+# SMS STOP/START: current state per hashed phone number plus an append-only audit trail.
+sms_opt_outs = Table(
+    "sms_opt_outs",
+    metadata,
+    Column("phone_hash", String(128), primary_key=True),
+    Column("opted_out", Boolean, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+sms_opt_out_events = Table(
+    "sms_opt_out_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone_hash", String(128), nullable=False, index=True),
+    Column("opted_out", Boolean, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+)
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_login_at", DateTime),
+    Column("password_changed_at", DateTime),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    # sha256 of a 256-bit random token: fast to check, worthless if the table leaks
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+)
+
+# Who viewed or changed which inquiry. inquiry_id is deliberately not a foreign key:
+# the trail outlives a deleted inquiry, and it holds no personal data (ids, not conversation ids).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("occurred_at", DateTime, nullable=False, index=True),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("inquiry_id", Integer, index=True),
+    Column("detail", String(255)),
+)
