@@ -1,0 +1,136 @@
+"""Callback from intake staff: only after an explicit yes, a first name and a phone or email.
+
+Nothing personal is stored without that yes (action_record_callback_consent runs only on
+the consent rules); stopping the callback form forgets what was typed. Contact details
+never appear in logs.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import intake
+from actions.preference_parsing import clean_text
+from actions.preferences import INTERRUPT_INTENTS, answered_just_now, is_risk_message, latest_intent
+
+logger = logging.getLogger(__name__)
+
+CONTACT_SLOTS = ["first_name", "contact_value", "contact_method"]
+NAME_PREFIX = re.compile(r"^(?:hi|hello|hey)?[,! ]*(?:my name is|my name's|name is|i'm|i am|im|it's|its|this is|call me)\s+",
+                         re.IGNORECASE)
+NAME = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]+)*$")
+NOT_NAMES = {"yes", "no", "ok", "okay", "stop", "cancel", "hi", "hello", "sure", "skip", "nope", "none"}
+
+
+def parse_first_name(text: str) -> Optional[str]:
+    text = NAME_PREFIX.sub("", clean_text(text)).strip(" .!,")
+    if not text:
+        return None
+    first = text.split()[0].strip(".,!")
+    if len(first) > 40 or first.lower() in NOT_NAMES or not NAME.match(first):
+        return None
+    return first[:1].upper() + first[1:]
+
+
+def parse_contact(text: str) -> Optional[Tuple[str, str]]:
+    """(method, normalised value) for an email or a phone number (US by default), else None."""
+    text = clean_text(text)
+    email = re.search(r"[^\s<>@,;]+@[^\s<>@,;]+", text)
+    if email:
+        try:
+            checked = validate_email(email.group(0).strip(".)("), check_deliverability=False)
+            return "email", checked.normalized
+        except EmailNotValidError:
+            return None
+    candidate = re.search(r"\+?[\d][\d\s().-]{5,20}\d", text)
+    if not candidate:
+        return None
+    try:
+        number = phonenumbers.parse(candidate.group(0), "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return "phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class ActionRecordCallbackConsent(Action):
+    def name(self) -> Text:
+        return "action_record_callback_consent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        return [SlotSet("callback_consent", True)]
+
+
+class ValidateCallbackForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        intent = latest_intent(tracker)
+        if (requested not in ("first_name", "contact_value") or intent in INTERRUPT_INTENTS
+                or intent == "deny" or not answered_just_now(tracker) or is_risk_message(tracker)):
+            return []
+        # the raw text goes to validation, which keeps only a clean name / contact
+        value = clean_text(tracker.latest_message.get("text") or "") or "?"
+        tracker.slots[requested] = value
+        return [SlotSet(requested, value)]
+
+    def validate_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> Dict[Text, Any]:
+        name = parse_first_name(value) if isinstance(value, str) else None
+        if not name:
+            dispatcher.utter_message(response="utter_invalid_first_name")
+        return {"first_name": name}
+
+    def validate_contact_value(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        parsed = parse_contact(value) if isinstance(value, str) else None
+        if not parsed:
+            dispatcher.utter_message(response="utter_invalid_contact_value")
+            return {"contact_value": None}
+        method, contact = parsed
+        return {"contact_value": contact, "contact_method": method}
+
+
+class ActionSaveCallback(Action):
+    def name(self) -> Text:
+        return "action_save_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        first_name = tracker.get_slot("first_name")
+        method = tracker.get_slot("contact_method")
+        contact = tracker.get_slot("contact_value")
+        if tracker.get_slot("callback_consent") is not True or not (first_name and method and contact):
+            dispatcher.utter_message(response="utter_callback_declined")
+            return [SlotSet(slot, None) for slot in CONTACT_SLOTS]
+        saved = await intake.record_callback(tracker, first_name, method, contact)
+        if saved:
+            phrase = "email you" if method == "email" else "call or text you"
+            dispatcher.utter_message(response="utter_callback_saved", first_name=first_name, contact_phrase=phrase)
+        else:
+            dispatcher.utter_message(response="utter_callback_save_failed")
+        # the contact details now live in the intake record only
+        return [SlotSet("contact_value", None)]
+
+
+class ActionCancelCallback(Action):
+    def name(self) -> Text:
+        return "action_cancel_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_callback_cancelled")
+        return [SlotSet(slot, None) for slot in CONTACT_SLOTS] + [SlotSet("callback_consent", False)]
