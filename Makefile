@@ -33,7 +33,7 @@ actions: setup
 	$(RASA) run actions --actions actions --port 5055
 
 validate: setup
-	$(RASA) data validate --config config.yml --domain domain.yml --data bot/data --fail-on-warnings
+	$(PY) scripts/validate_data.py
 
 test-stories: train
 	$(RASA) test core --stories tests/stories --model $(MODEL_DIR) --fail-on-prediction-errors --out results/stories

@@ -46,7 +46,7 @@ def stock_bot_model(cache: Path) -> Path:
     if models:
         return models[-1]
     shutil.rmtree(cache, ignore_errors=True)
-    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     print("training the stock `rasa init` bot (default config; a few minutes)...", flush=True)
     subprocess.run([servers.RASA, "init", "--no-prompt", "--init-dir", str(cache)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

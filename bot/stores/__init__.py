@@ -1,0 +1,1 @@
+"""Rasa-side stores for the scale-out path (several Rasa servers, one conversation)."""

@@ -1,0 +1,91 @@
+"""The atomic Redis lock store against the real Redis server on 127.0.0.1:6379."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+
+import pytest
+
+from bot.stores.redis_lock_store import AtomicRedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def prefix():
+    return "t" + uuid.uuid4().hex[:12]
+
+
+def make_store(prefix: str) -> AtomicRedisLockStore:
+    config = EndpointConfig(url="127.0.0.1", type="bot.stores.redis_lock_store.AtomicRedisLockStore",
+                            port=6379, db=1, key_prefix=prefix)
+    return AtomicRedisLockStore(endpoint_config=config)
+
+
+def test_built_from_endpoint_config_like_rasa_does(prefix):
+    from rasa.core.lock_store import LockStore
+
+    config = EndpointConfig(url="127.0.0.1", type="bot.stores.redis_lock_store.AtomicRedisLockStore",
+                            port=6379, db=1, key_prefix=prefix)
+    store = LockStore.create(config)
+    assert isinstance(store, AtomicRedisLockStore)
+    assert store.key_prefix.startswith(prefix)
+
+
+def test_concurrent_servers_never_get_the_same_ticket(prefix):
+    """Eight 'servers' (own connections) issue 25 tickets each for one conversation at once."""
+    stores = [make_store(prefix) for _ in range(8)]
+    tickets, barrier = [], threading.Barrier(len(stores))
+    guard = threading.Lock()
+
+    def issue_many(store):
+        barrier.wait()
+        for _ in range(25):
+            ticket = store.issue_ticket("conv-1", lock_lifetime=30)
+            with guard:
+                tickets.append(ticket)
+
+    threads = [threading.Thread(target=issue_many, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(tickets) == 200
+    assert len(set(tickets)) == 200, "two servers were issued the same ticket"
+    lock = stores[0].get_lock("conv-1")
+    assert len(lock.tickets) == 200
+
+
+def test_cleanup_removes_only_its_ticket_and_then_the_lock(prefix):
+    store = make_store(prefix)
+    first = store.issue_ticket("conv-2")
+    second = store.issue_ticket("conv-2")
+    store.cleanup("conv-2", first)
+    lock = store.get_lock("conv-2")
+    assert lock is not None and lock.now_serving == second
+    store.cleanup("conv-2", second)
+    assert store.get_lock("conv-2") is None
+
+
+def test_lock_keys_expire(prefix):
+    store = make_store(prefix)
+    store.issue_ticket("conv-3", lock_lifetime=5)
+    ttl = store.red.ttl(store.key_prefix + "conv-3")
+    assert 0 < ttl <= 5 + 30
+
+
+async def test_lock_serialises_two_holders(prefix):
+    """The second holder of a conversation's lock only enters after the first left."""
+    store_a, store_b = make_store(prefix), make_store(prefix)
+    order = []
+
+    async def hold(store, name):
+        async with store.lock("conv-4", wait_time_in_seconds=0.01):
+            order.append(f"{name}-in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name}-out")
+
+    await asyncio.gather(hold(store_a, "a"), hold(store_b, "b"))
+    assert order in (["a-in", "a-out", "b-in", "b-out"], ["b-in", "b-out", "a-in", "a-out"])
