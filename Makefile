@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 PY := $(BIN)/python
 MODEL_DIR := models
+# credentials.yml reads the SMS channel's Twilio token from the environment and Rasa
+# refuses to start while it is unset. Laptop default only; production sets its own.
+export TWILIO_AUTH_TOKEN ?= dev-only-twilio-token
 
 .PHONY: setup setup-test train run shell actions validate test test-fast test-stories test-nlu \
         cross-validate bench eval-risk clean

@@ -6,6 +6,7 @@ only for tests that ask for them. See tests/support/servers.py.
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List
@@ -13,6 +14,9 @@ from typing import Any, Dict, List
 import pytest
 
 from tests.support import servers
+
+# credentials.yml needs it (the SMS channel's signature key); a test-only value.
+os.environ.setdefault("TWILIO_AUTH_TOKEN", "test-twilio-token")
 
 
 @pytest.fixture(scope="session")
