@@ -1,8 +1,8 @@
 """The trained NLU model understands people asking in their own words.
 
-The full assistant model (shared, trained once per session from the real config.yml
-and all of bot/data (so the other areas' intents compete, as in production), then messages
-are parsed through Rasa's Agent. Besides a representative sample (every FAQ topic's
+Messages are parsed through Rasa's Agent with the assistant's full model (trained
+once per test session by tests/conftest.py from the real config.yml and all of
+bot/data, so the other areas' intents compete, as in production). Besides a representative sample (every FAQ topic's
 response-selector key, every core intent, typos, SMS shorthand, long messages, the
 greeting buttons and gibberish that must fall back), the whole held-out set
 tests/nlu_test.yml has to reach the accuracy targets.
