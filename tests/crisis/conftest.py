@@ -1,0 +1,23 @@
+"""Session fixtures for the crisis end-to-end tests: the trained assistant (trained once
+per content hash by tests/support/servers.py, into its own folder with a fixed model
+name) served by a real Rasa server WITHOUT an action server: the action endpoint
+points at a free port nothing listens on, as when the action server is down."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support import servers
+
+
+@pytest.fixture(scope="session")
+def crisis_model():
+    return servers.trained_model_path()
+
+
+@pytest.fixture(scope="session")
+def rasa_without_actions(crisis_model, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("crisis_e2e")
+    dead_action_port = servers.free_port()
+    env = {"TWILIO_AUTH_TOKEN": "crisis-test-token", "INTAKE_DATABASE_URL": f"sqlite:///{workdir / 'intake.db'}"}
+    with servers.rasa_server(crisis_model, workdir, dead_action_port, env=env) as server:
+        yield server
