@@ -24,15 +24,20 @@ UNUSED = re.compile(r"The utterance '([^']+)' is not used in any story or rule")
 RETRIEVAL_INTENT_MERGE = "duplicated intents have been found across multiple domain files: faq"
 
 
-def responses_sent_by_actions() -> set:
-    names = set()
+def responses_sent_by_actions() -> tuple:
+    """Response names the actions send, and name prefixes they complete at run time."""
+    names, prefixes = set(), set()
     for source in (ROOT / "actions").rglob("*.py"):
-        names.update(re.findall(r"['\"](utter_[a-z0-9_/]+)['\"]", source.read_text()))
-    return names
+        text = source.read_text()
+        names.update(re.findall(r"['\"](utter_[a-z0-9_/]+)['\"]", text))
+        prefixes.update(re.findall(r"f['\"](utter_[a-z0-9_]*)\{", text))
+    return names, tuple(prefixes)
 
 
-def allowed(utterance: str, sent_by_actions: set) -> bool:
-    return utterance.startswith(("utter_ask_", "utter_crisis_")) or utterance in sent_by_actions
+def allowed(utterance: str, sent_by_actions: tuple) -> bool:
+    names, prefixes = sent_by_actions
+    return (utterance.startswith(("utter_ask_", "utter_crisis_")) or utterance in names
+            or bool(prefixes) and utterance.startswith(prefixes))
 
 
 def main() -> int:

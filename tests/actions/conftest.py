@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import intake
+from intake.store import IntakeStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,3 +89,13 @@ def recording_store():
     intake.set_store(store)
     yield store
     intake.set_store(None)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    """A real SQLite intake store that the actions write to during one test."""
+    store = IntakeStore(f"sqlite:///{tmp_path / 'intake.db'}")
+    intake.set_store(store)
+    yield store
+    intake.set_store(None)
+    store.close()

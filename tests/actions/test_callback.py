@@ -7,17 +7,7 @@ from rasa_sdk.events import SlotSet
 from actions import intake
 from actions.callback import (ActionCancelCallback, ActionRecordCallbackConsent, ActionSaveCallback,
                               ValidateCallbackForm, parse_contact, parse_first_name)
-from intake.store import IntakeStore
 from tests.actions.conftest import make_tracker, responses
-
-
-@pytest.fixture
-def sqlite_store(tmp_path):
-    store = IntakeStore(f"sqlite:///{tmp_path / 'intake.db'}")
-    intake.set_store(store)
-    yield store
-    intake.set_store(None)
-    store.close()
 
 
 @pytest.mark.parametrize("text, name", [("Sam", "Sam"), ("my name is sam", "Sam"), ("I'm Zoë", "Zoë"),

@@ -182,15 +182,6 @@ async def test_correction_naming_a_question_asks_it_again(dispatcher, domain):
 
 
 # --- after the form -----------------------------------------------------------------------
-@pytest.fixture
-def sqlite_store(tmp_path):
-    store = IntakeStore(f"sqlite:///{tmp_path / 'intake.db'}")
-    intake.set_store(store)
-    yield store
-    intake.set_store(None)
-    store.close()
-
-
 async def test_summary_to_confirm_and_preferences_recorded(dispatcher, domain, sqlite_store):
     tracker = make_tracker(text="evenings", active_loop=None, slots=FILLED, sender_id="conv-summary")
     assert await ActionSummarizePreferences().run(dispatcher, tracker, domain) == []

@@ -10,20 +10,10 @@ from actions import intake
 from actions import providers as providers_action
 from actions.preferences import search_preferences
 from actions.providers import ActionSearchProviders
-from intake.store import IntakeStore
 from tests.actions.conftest import FILLED, make_tracker, responses
 
 OPEN_PREFS = {**FILLED, "language": "any", "availability": "any", "approach": "open", "state": "CA",
               "insurance": "self_pay"}
-
-
-@pytest.fixture
-def sqlite_store(tmp_path):
-    store = IntakeStore(f"sqlite:///{tmp_path / 'intake.db'}")
-    intake.set_store(store)
-    yield store
-    intake.set_store(None)
-    store.close()
 
 
 def test_preferences_sent_to_the_search():
