@@ -66,7 +66,7 @@ def turns(events):
 def test_alternating_servers_share_one_conversation(two_servers):
     a, b = two_servers
     sender = f"scale-{uuid.uuid4().hex[:8]}"
-    assert "psychoanalysis" in json.dumps(say(a, sender, "how is psychodynamic therapy different from psychoanalysis"))
+    assert "15 weekly sessions" in json.dumps(say(a, sender, "how is psychodynamic therapy different from psychoanalysis"))
     # Server B sees A's turn in the shared tracker: the follow-up is answered in context.
     follow_up = " ".join(r.get("text", "") for r in say(b, sender, "so how often would i go?"))
     assert "Psychoanalysis" in follow_up
