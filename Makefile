@@ -20,10 +20,10 @@ setup:
 setup-test: setup
 	@bash scripts/setup_test_system.sh
 
-# Rasa fingerprints config, domain and data: it retrains only when one changed.
+# Trains only when config, domain, data or the custom components changed (scripts/train.py).
 train: setup
 	@mkdir -p $(MODEL_DIR) var
-	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out $(MODEL_DIR)
+	$(PY) scripts/train.py
 
 run: train
 	$(PY) scripts/run_stack.py
@@ -58,8 +58,9 @@ test: setup-test validate test-stories test-nlu
 bench: train
 	$(PY) scripts/bench_latency.py
 
-eval-risk: train
-	$(PY) scripts/eval_risk.py --start-server
+# Needs the assistant running (`make run`); RASA_AUTH_TOKEN = the token `make run` printed.
+eval-risk: setup
+	$(PY) scripts/eval_risk.py --url http://127.0.0.1:5005 --show-misses
 
 clean:
 	rm -rf results .pytest_cache var/test-models

@@ -73,6 +73,13 @@ def test_crisis_message_gets_988_first(assistant, chat):
     assert "not a crisis counsellor" in replies[0]["text"]
 
 
+def test_need_help_now_button_gives_the_crisis_resources(assistant, chat):
+    greeting = chat(assistant, new_sender(), "hi")
+    payload = next(b["payload"] for r in greeting for b in r.get("buttons", []) if b["title"] == "I need help now")
+    replies = chat(assistant, new_sender(), payload)
+    assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
+
+
 @pytest.mark.parametrize("text", [
     "", " ", "x" * 20000, "<script>alert(1)</script>", "¿Qué es la terapia psicodinámica?",
     "😀😀😀", "\u0000\u202e", "{\"json\": true}", "/greet{\"not\":\"json",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import shutil
 import socket
@@ -20,10 +19,11 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
+from bot.model_fingerprint import training_fingerprint
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
-TRAINING_INPUTS = ["config.yml", "domain.yml", "bot/data"]
 MODEL_CACHE = ROOT / "var" / "test-models"
 
 
@@ -31,22 +31,6 @@ def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def training_fingerprint(root: Path = ROOT) -> str:
-    """Hash of the files `rasa train` reads (and of the custom components they name)."""
-    digest = hashlib.sha256()
-    paths: List[Path] = []
-    for name in TRAINING_INPUTS + ["bot/nlu", "bot/policies", "bot/risk"]:
-        target = root / name
-        if target.is_file():
-            paths.append(target)
-        elif target.is_dir():
-            paths.extend(p for p in target.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in sorted(paths):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def trained_model_path() -> Path:
