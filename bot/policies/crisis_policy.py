@@ -19,6 +19,9 @@ category or remember the population from an earlier turn, and RulePolicy's loop
 predictions are "no user" predictions that beat any other policy inside a form. This
 policy marks its own predictions as no-user too and has a higher priority (7 > 6), so
 it wins in every state. It abstains (all zeros) whenever it has nothing to say.
+
+Loading this policy also bounds the wait for the action server (action_timeout), so
+a hung action server cannot hold back the crisis reply on REST or SMS.
 """
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ from rasa.shared.core.constants import (
 )
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Restarted, UserUttered
+
+from bot.policies import action_timeout
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -75,6 +80,7 @@ class CrisisPolicy(Policy):
     ) -> None:
         config = {**self.get_default_config(), **config}
         super().__init__(config, model_storage, resource, execution_context, featurizer)
+        action_timeout.apply()
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         return self._resource  # nothing to learn: the behaviour is fixed by design
