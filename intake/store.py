@@ -156,6 +156,13 @@ class IntakeStore:
         conn.execute(update(inquiries).where(inquiries.c.id == row.id).values(**values))
         return row.id
 
+    def _update_inquiry(self, conversation_id: str, channel: str | None, **values: Any) -> None:
+        """Create the conversation's inquiry if needed and set `values` on it, in one transaction."""
+        self.ensure_schema()
+        with self.engine.begin() as conn:
+            inquiry_id = self._upsert_inquiry(conn, conversation_id, channel)
+            conn.execute(update(inquiries).where(inquiries.c.id == inquiry_id).values(**values))
+
     def record_risk_event(
         self,
         conversation_id: str,
@@ -200,14 +207,8 @@ class IntakeStore:
         if not isinstance(preferences, dict):
             raise ValueError("preferences must be a dict")
         preferences_json = _to_json("preferences", preferences)
-        self.ensure_schema()
-        with self.engine.begin() as conn:
-            inquiry_id = self._upsert_inquiry(conn, conversation_id, channel)
-            conn.execute(
-                update(inquiries)
-                .where(inquiries.c.id == inquiry_id)
-                .values(preferences=preferences_json, state=_state_from_preferences(preferences))
-            )
+        self._update_inquiry(conversation_id, channel, preferences=preferences_json,
+                             state=_state_from_preferences(preferences))
 
     def save_matches(self, conversation_id: str, matches: list[dict], relaxed: list[str]) -> None:
         conversation_id = _require_text("conversation_id", conversation_id, MAX_ID_LENGTH)
@@ -219,14 +220,8 @@ class IntakeStore:
             raise ValueError("relaxed must be a list of strings")
         matches_json = _to_json("matches", matches)
         relaxed_json = _to_json("relaxed", relaxed)
-        self.ensure_schema()
-        with self.engine.begin() as conn:
-            inquiry_id = self._upsert_inquiry(conn, conversation_id, None)
-            conn.execute(
-                update(inquiries)
-                .where(inquiries.c.id == inquiry_id)
-                .values(matches=matches_json, relaxed=relaxed_json, matches_shown_at=utcnow())
-            )
+        self._update_inquiry(conversation_id, None, matches=matches_json, relaxed=relaxed_json,
+                             matches_shown_at=utcnow())
 
     def save_callback(self, conversation_id: str, first_name: str, contact_method: str, contact_value: str) -> None:
         """Call only after the visitor explicitly consented to be contacted."""
@@ -240,20 +235,14 @@ class IntakeStore:
             contact_value = _require_text("contact_value", contact_value, 254)
             if not _EMAIL.match(contact_value):
                 raise ValueError("contact_value is not a valid email address")
-        self.ensure_schema()
-        with self.engine.begin() as conn:
-            inquiry_id = self._upsert_inquiry(conn, conversation_id, None)
-            conn.execute(
-                update(inquiries)
-                .where(inquiries.c.id == inquiry_id)
-                .values(
-                    callback_requested=True,
-                    callback_first_name=first_name,
-                    callback_contact_method=contact_method,
-                    callback_contact_value=contact_value,
-                    callback_requested_at=utcnow(),
-                )
-            )
+        self._update_inquiry(
+            conversation_id, None,
+            callback_requested=True,
+            callback_first_name=first_name,
+            callback_contact_method=contact_method,
+            callback_contact_value=contact_value,
+            callback_requested_at=utcnow(),
+        )
 
     def record_sms_opt_out(self, phone_hash: str, opted_out: bool) -> None:
         """STOP/START audit: keeps the latest state and an append-only trail, keyed by a hash only."""
