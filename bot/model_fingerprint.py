@@ -13,7 +13,7 @@ from typing import List
 
 ROOT = Path(__file__).resolve().parents[1]
 # Training inputs, and the code of the custom components and policies they name.
-TRAINING_INPUTS = ["config.yml", "domain.yml", "bot/data", "bot/nlu", "bot/policies", "bot/risk"]
+TRAINING_INPUTS = ["config.yml", "domain.yml", "bot/data", "bot/nlu", "bot/policies", "risk"]
 
 
 def training_fingerprint(root: Path = ROOT) -> str:

@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.risk.constants import RISK_INTENT
+from risk.constants import RISK_INTENT
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class RiskDetector(GraphComponent):
         self._risk_intent = config["risk_intent"]
         self._intent_only_min = float(config["intent_only_min_confidence"])
         self._fallback_threshold = float(config["fallback_threshold"])
-        from bot.risk.detector import get_detector
+        from risk.detector import get_detector
 
         self._detector = get_detector()  # load patterns once, at model load, not per message
 

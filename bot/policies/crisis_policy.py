@@ -3,7 +3,7 @@ resources first, in every dialogue state (first message, mid-FAQ, inside a form,
 after a fallback).
 
 It reads the `risk` annotation that bot.nlu.risk_detector.RiskDetector puts in each
-UserUttered event's parse_data, asks bot.risk.dialogue.decide() what to do, and walks
+UserUttered event's parse_data, asks risk.dialogue.decide() what to do, and walks
 the resulting sequence one action per prediction, deciding each step from the events
 since the latest user message:
 
@@ -46,7 +46,7 @@ from bot.policies import action_timeout
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.risk.dialogue import CrisisDecision, UserTurn, decide
+from risk.dialogue import CrisisDecision, UserTurn, decide
 
 logger = logging.getLogger(__name__)
 

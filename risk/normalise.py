@@ -1,5 +1,5 @@
 """Text normalisation before risk matching: case, repeated letters, leetspeak,
-SMS shorthand and misspellings, all driven by bot/risk/data/normalisation.yml.
+SMS shorthand and misspellings, all driven by risk/data/normalisation.yml.
 
 Hand-written because it is a few lines of table look-ups over our own data; no
 spelling-correction library knows crisis slang ("kms", "unalive", "sewerslide").

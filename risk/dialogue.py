@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from bot.risk.constants import CATEGORIES, POPULATIONS, RISK_INTENT
+from risk.constants import CATEGORIES, POPULATIONS, RISK_INTENT
 
 ESCALATION_WINDOW = 5  # user turns looked at for repeated weak signals
 ESCALATION_COUNT = 2  # weak signals in the window that together mean risk

@@ -1,8 +1,8 @@
 """Rule-based risk detector: spaCy (blank English + lookup lemmas) Matcher patterns
-compiled from bot/risk/data/patterns.yml, with negation, hypothetical/figurative
+compiled from risk/data/patterns.yml, with negation, hypothetical/figurative
 guards and population cues. Rasa-free so it can be unit-tested and benchmarked alone.
 
-    >>> from bot.risk import assess
+    >>> from risk import assess
     >>> assess("i want to kms").level
     'high'
 
@@ -24,8 +24,8 @@ import yaml
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from bot.risk.constants import CATEGORIES, LEVEL_RANK, LEVELS, POPULATIONS
-from bot.risk.normalise import Normaliser
+from risk.constants import CATEGORIES, LEVEL_RANK, LEVELS, POPULATIONS
+from risk.normalise import Normaliser
 
 logger = logging.getLogger(__name__)
 

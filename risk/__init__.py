@@ -5,11 +5,11 @@ or two), so importing this package stays cheap for modules that only need names.
 """
 from typing import Optional
 
-from bot.risk.constants import CATEGORIES, LEVELS, POPULATIONS, RISK_INTENT
+from risk.constants import CATEGORIES, LEVELS, POPULATIONS, RISK_INTENT
 
 
 def assess(text: Optional[str]):
-    from bot.risk.detector import assess as _assess
+    from risk.detector import assess as _assess
 
     return _assess(text)
 
