@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.risk.constants import CATEGORIES
+from risk.constants import CATEGORIES
 
 logger = logging.getLogger(__name__)
 

@@ -134,7 +134,7 @@ def is_risk_message(tracker: Tracker) -> bool:
     if not text or text.startswith("/"):
         return False
     try:
-        from bot.risk import assess
+        from risk import assess
 
         return bool(assess(text).is_risk)
     except Exception as exc:  # noqa: BLE001 - the NLU already screened the message

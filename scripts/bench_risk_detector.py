@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/bench_risk_detector.py [--rounds 5]
 
-Runs every message of tests/risk_eval/messages.yml through bot.risk.assess() after a
+Runs every message of tests/risk_eval/messages.yml through risk.assess() after a
 warm-up, on one thread, and prints p50 / p90 / p99 / max in milliseconds, plus one
 long (~2,000 character) message.
 """
@@ -31,7 +31,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    from bot.risk.detector import get_detector
+    from risk.detector import get_detector
 
     started = time.perf_counter()
     detector = get_detector()

@@ -28,7 +28,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bot.risk.constants import CATEGORIES, RISK_INTENT  # noqa: E402
+from risk.constants import CATEGORIES, RISK_INTENT  # noqa: E402
 
 EVAL_DIR = os.path.join(ROOT, "tests", "risk_eval")
 RESOURCES = {
@@ -132,7 +132,7 @@ class DetectorBackend:
     """The rule-based detector plus the shared dialogue decision, in-process."""
 
     def __init__(self, known: Dict[str, Set[str]]) -> None:
-        from bot.risk.detector import get_detector
+        from risk.detector import get_detector
 
         self.detector = get_detector()
         self.known = known
@@ -150,7 +150,7 @@ class DetectorBackend:
         return {"intent": {"name": None}, "risk": risk}
 
     async def send(self, sender: str, text: str) -> Reply:
-        from bot.risk.dialogue import UserTurn, decide
+        from risk.dialogue import UserTurn, decide
 
         turn = UserTurn.from_parse_data(await self.parse(text))
         turns = self.history[sender]

@@ -1,8 +1,8 @@
-"""Unit tests of the rule-based risk detector (bot/risk/), no Rasa involved."""
+"""Unit tests of the rule-based risk detector (risk/), no Rasa involved."""
 import pytest
 import yaml
 
-from bot.risk.detector import DATA_DIR, RiskDetectorCore, assess, get_detector
+from risk.detector import DATA_DIR, RiskDetectorCore, assess, get_detector
 
 
 def verdict(text):
@@ -181,7 +181,7 @@ def test_trigger_prefilter_finds_the_same_matches_as_running_every_pattern():
         doc = detector._nlp(detector._normalise(text))
         for tok in doc:
             tok.lemma_ = detector._lemma_overrides.get(tok.lower_, tok.lemma_)
-        from bot.risk.detector import _DocView
+        from risk.detector import _DocView
 
         view = _DocView(doc)
         filtered = set()

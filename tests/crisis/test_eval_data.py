@@ -5,7 +5,7 @@ from collections import Counter
 
 import yaml
 
-from bot.risk.constants import CATEGORIES, POPULATIONS
+from risk.constants import CATEGORIES, POPULATIONS
 
 
 def _norm(text):
