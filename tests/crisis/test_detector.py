@@ -172,22 +172,22 @@ def test_trigger_prefilter_finds_the_same_matches_as_running_every_pattern():
     from spacy.matcher import Matcher
 
     detector = get_detector()
-    full = Matcher(detector._nlp.vocab)
-    for key, patterns in detector._key_patterns.items():
+    full = Matcher(detector.p.nlp.vocab)
+    for key, patterns in detector.p.key_patterns.items():
         full.add(key, patterns)
     with open("tests/risk_eval/messages.yml", encoding="utf-8") as fh:
         texts = [m["text"] for m in yaml.safe_load(fh)["messages"]]
     for text in texts:
-        doc = detector._nlp(detector._normalise(text))
+        doc = detector.p.nlp(detector.p.normalise(text))
         for tok in doc:
-            tok.lemma_ = detector._lemma_overrides.get(tok.lower_, tok.lemma_)
+            tok.lemma_ = detector.p.lemma_overrides.get(tok.lower_, tok.lemma_)
         from risk.detector import _DocView
 
         view = _DocView(doc)
         filtered = set()
         for start, end in view.sentence_spans():
             present = set(view.lemmas[start:end]) | set(view.lowers[start:end])
-            for matcher, trigger in detector._matchers:
+            for matcher, trigger in detector.p.matchers:
                 if trigger is None or not trigger.isdisjoint(present):
                     filtered |= {(m, start + a, start + b) for m, a, b in matcher(doc[start:end])}
         assert filtered == set(full(doc)), text
