@@ -11,7 +11,7 @@ MODEL_DIR := models
 export TWILIO_AUTH_TOKEN ?= dev-only-twilio-token
 
 .PHONY: setup setup-test train run shell actions validate test test-fast test-stories test-nlu \
-        cross-validate bench eval-risk clean
+        cross-validate bench eval-risk tune-risk crisis-responses clean
 
 setup:
 	@bash scripts/setup.sh
@@ -58,9 +58,17 @@ test: setup-test validate test-stories test-nlu
 bench: train
 	$(PY) scripts/bench_latency.py
 
-# Needs the assistant running (`make run`); RASA_AUTH_TOKEN = the token `make run` printed.
+# Needs the assistant running (`make run`). The frozen set is run once, at the end of a tuning
+# round (docs/RISK.md); tune on the development split with `make tune-risk`.
 eval-risk: setup
-	$(PY) scripts/eval_risk.py --url http://127.0.0.1:5005 --show-misses
+	$(PY) scripts/eval_risk.py --url http://127.0.0.1:5005 --set frozen --show-misses
+
+tune-risk: setup
+	$(PY) scripts/tune_risk.py
+
+# Regenerates the domain's crisis responses from risk/data/crisis_resources.yml.
+crisis-responses: setup
+	$(PY) scripts/build_crisis_responses.py
 
 clean:
 	rm -rf results .pytest_cache var/test-models

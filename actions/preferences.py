@@ -126,20 +126,12 @@ def answered_just_now(tracker: Tracker) -> bool:
 
 
 def is_risk_message(tracker: Tracker) -> bool:
-    """Never take a crisis message as an answer: the NLU's verdict, re-checked with the risk core
-    (defence in depth, e.g. if a model without the risk detector is deployed)."""
+    """Never take a crisis message (or one the crisis layer screens) as an answer. Reads the
+    NLU's risk verdict, so this server needs no model of its own."""
     if latest_intent(tracker) in NEVER_AN_ANSWER:
         return True
-    text = tracker.latest_message.get("text") or ""
-    if not text or text.startswith("/"):
-        return False
-    try:
-        from risk import assess
-
-        return bool(assess(text).is_risk)
-    except Exception as exc:  # noqa: BLE001 - the NLU already screened the message
-        logger.warning("risk re-check unavailable (%s)", type(exc).__name__)
-        return False
+    risk = tracker.latest_message.get("risk") or {}
+    return risk.get("tier") in ("clear", "uncertain")
 
 
 def payload_entities(tracker: Tracker) -> Dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from spacy.tokens import Doc
 
-from risk.constants import LEVEL_RANK, LEVELS, POPULATIONS
+from risk.constants import EMERGENCY_SITUATIONS, LEVEL_RANK, LEVELS, POPULATIONS
 from risk.patterns import DATA_DIR, PatternInfo, PatternSet
 
 logger = logging.getLogger(__name__)
@@ -216,12 +216,12 @@ class RiskDetectorCore:
             )
             if informational and words.isdisjoint(self.p.first_person):
                 level = "concern"
-        if level == "high" and category in self.p.hyper_categories:
+        if level in ("high", "imminent") and category in self.p.hyper_categories:
             if not words.isdisjoint(self.p.hyper_cues) or self._contains_phrase(sentence_text, self.p.hyper_phrases):
                 level = "concern"
         if level == "high" and info.act and self._contains_phrase(sentence_text, self.p.imminence):
             level, category = "imminent", "imminent_danger"
-        if level == "imminent":
+        if level == "imminent" and category not in EMERGENCY_SITUATIONS:
             category = "imminent_danger"
         return _Hit(info=info, level=level, category=category)
 

@@ -1,89 +1,161 @@
-"""What the crisis layer should do this turn, from the risk annotations of the
-conversation's user messages. Rasa-free so the policy and the evaluation script
-share one implementation.
+"""What the crisis layer does this turn, from the risk verdicts of the conversation's user
+messages and what the assistant already said. Rasa-free, so the policy, the tests and the
+evaluation share one implementation.
+
+    crisis     the situation's crisis reply (clear risk, a "yes" or an unclear answer to the
+               screening question, risk built up over several messages, the crisis button)
+    screen     ask directly whether the person is thinking of suicide (distress without
+               explicit risk), the way crisis counsellors and the C-SSRS screener do
+    screen_no  a clear "no" to the screening question: acknowledge, offer the next step
+    followup   after a crisis reply, a short or unclear answer ("ok", "idk", "no", "2", "hi")
+               continues the supportive conversation instead of a topic menu
+    None       stay out of the way: the other policies answer as usual, nothing is added
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from risk.constants import CATEGORIES, POPULATIONS, RISK_INTENT
+from risk.constants import LANGUAGES, POPULATIONS, RISK_INTENT, SITUATIONS
 
-ESCALATION_WINDOW = 5  # user turns looked at for repeated weak signals
-ESCALATION_COUNT = 2  # weak signals in the window that together mean risk
-_RISK_LEVELS = ("high", "imminent")
-_SIGNAL_LEVELS = ("concern", "high", "imminent")
+WINDOW = 5  # user turns that make up "recently"
+FOLLOWUP_TURNS = 3  # user turns after a crisis reply that a short answer still belongs to
+SHORT_WORDS = 4  # a message of at most this many words is a short answer
+BUILDUP_TURNS = 3  # risk built up over this many messages...
+BUILDUP_SIGNALS = 2  # ...with at least this many weak signals asks the screening question
+WEAK_SCORE = 0.2  # a message whose best situation or distress score reaches this is a weak signal
+# After a crisis reply, a short message is "still here" ("ok", "idk", "no", "2", "hi"), unless it
+# asks for something the assistant answers: then it gets that answer.
+_REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_frequency_duration",
+                    "ask_right_for_me", "show_topics", "bot_challenge", "continue_form", "restart_form",
+                    "physical_symptom"}
+_DENY_INTENTS = {"deny"}
 
 
 @dataclass(frozen=True)
 class UserTurn:
     """One user message as the crisis layer sees it (no text)."""
 
-    level: str = "none"
-    category: Optional[str] = None
-    population: Tuple[str, ...] = ()
+    tier: str = "none"
+    situations: Tuple[str, ...] = ()
+    populations: Tuple[str, ...] = ()
+    lang: Optional[str] = None
     intent: Optional[str] = None
-    crisis_answered: bool = False  # a full crisis reply followed this message
+    words: int = 0
+    score: float = 0.0
+    distress: float = 0.0
+    # what the assistant's crisis layer did right after this message
+    crisis_answered: bool = False
+    screened: bool = False
 
     @classmethod
-    def from_parse_data(cls, parse_data: Optional[Mapping[str, Any]], crisis_answered: bool = False) -> "UserTurn":
+    def from_parse_data(cls, parse_data: Optional[Mapping[str, Any]], text: Optional[str] = None,
+                        crisis_answered: bool = False, screened: bool = False) -> "UserTurn":
         parse_data = parse_data or {}
         risk = parse_data.get("risk") or {}
         intent = (parse_data.get("intent") or {}).get("name")
-        category = risk.get("category")
+        text = text if text is not None else parse_data.get("text")
+        tier = risk.get("tier")
+        if tier not in ("none", "uncertain", "clear"):
+            tier = "none"
         return cls(
-            level=risk.get("level") or "none",
-            category=category if category in CATEGORIES else None,
-            population=tuple(p for p in (risk.get("population") or ()) if p in POPULATIONS),
+            tier=tier,
+            situations=tuple(s for s in (risk.get("situations") or ()) if s in SITUATIONS),
+            populations=tuple(p for p in (risk.get("population") or ()) if p in POPULATIONS),
+            lang=risk.get("lang") if risk.get("lang") in LANGUAGES else None,
             intent=intent,
+            words=len(text.split()) if isinstance(text, str) else 0,
+            score=float(risk.get("score") or 0.0),
+            distress=float(risk.get("distress") or 0.0),
             crisis_answered=crisis_answered,
+            screened=screened,
         )
+
+    @property
+    def weak_signal(self) -> bool:
+        return self.tier == "uncertain" or max(self.score, self.distress) >= WEAK_SCORE
+
+
+def shows_risk(parse_data: Optional[Mapping[str, Any]]) -> bool:
+    """Whether the NLU's verdict on a message calls for the crisis layer at all (clear risk, the
+    uncertain tier, or the crisis button). The one test channels use, e.g. for an SMS from a
+    number that opted out."""
+    parse_data = parse_data or {}
+    if (parse_data.get("intent") or {}).get("name") == RISK_INTENT:
+        return True
+    return (parse_data.get("risk") or {}).get("tier") in ("clear", "uncertain")
 
 
 @dataclass(frozen=True)
 class CrisisDecision:
-    kind: str  # "crisis" (full resources) or "gentle" (one soft line after the normal answer)
-    category: str = "general"  # a detector category, or "general" when only the intent fired
+    kind: str  # crisis | screen | screen_no | followup
+    situation: str = "general"  # a situation of risk.constants, or "general"
+    also: Optional[str] = None  # a second situation whose one-line resource follows the reply
     populations: Tuple[str, ...] = ()
+    lang: str = "en"
     reason: str = ""
-
-    def responses(self) -> List[str]:
-        """Crisis utterances in order (before any form pausing / keep-talking steps)."""
-        if self.kind != "crisis":
-            return ["utter_crisis_gentle"]
-        steps = [f"utter_crisis_{self.category}"]
-        if "outside_us" in self.populations:
-            steps.append("utter_crisis_outside_us")
-        if "veteran" in self.populations:
-            steps.append("utter_crisis_veteran")
-        if "lgbtq_youth" in self.populations:
-            steps.append("utter_crisis_lgbtq_youth")
-        return steps
 
 
 def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     """Decision for the latest turn of `turns` (oldest first), or None to stay out of the way."""
     if not turns:
         return None
-    latest = turns[-1]
+    latest, earlier = turns[-1], list(turns[:-1])
     populations = _populations(turns)
-    if latest.level in _RISK_LEVELS and latest.category:
-        return CrisisDecision("crisis", latest.category, populations, reason="detector")
-    if latest.intent == RISK_INTENT:
-        # the trained intent fired: use the detector's weak category if it has one
-        return CrisisDecision("crisis", latest.category or "general", populations, reason="intent")
-    if latest.level == "concern":
-        window = turns[-ESCALATION_WINDOW:]
-        signals = [t for t in window if t.level in _SIGNAL_LEVELS or t.intent == RISK_INTENT]
-        answered = any(t.crisis_answered for t in window[:-1])
-        if len(signals) >= ESCALATION_COUNT and not answered:
-            category = latest.category if latest.category in ("domestic_violence", "sexual_assault",
-                                                               "harm_others", "self_harm") else "suicidal"
-            return CrisisDecision("crisis", category, populations, reason="escalation")
-        return CrisisDecision("gentle", latest.category or "general", populations, reason="concern")
+    lang = _language(turns)
+
+    def make(kind: str, situation: str = "general", reason: str = "", also: Optional[str] = None) -> CrisisDecision:
+        return CrisisDecision(kind, situation, also, populations, lang, reason)
+
+    if latest.tier == "clear":
+        situations = latest.situations or ("general",)
+        return make("crisis", situations[0], "risk", situations[1] if len(situations) > 1 else None)
+    if latest.intent == RISK_INTENT:  # the crisis button (typed payloads are text)
+        return make("crisis", _recent_situation(earlier), "button")
+    if earlier and earlier[-1].screened:
+        if latest.intent in _DENY_INTENTS:
+            return make("screen_no", reason="screen_no")
+        return make("crisis", "suicidal", "screen_yes_or_unclear")
+
+    recent = earlier[-WINDOW:]
+    since_crisis = _turns_since_crisis(earlier)
+    if since_crisis is not None and since_crisis < FOLLOWUP_TURNS:
+        if latest.tier == "uncertain" or (latest.words <= SHORT_WORDS and latest.intent not in _REQUEST_INTENTS):
+            return make("followup", _recent_situation(earlier), "after_crisis")
+        return None
+    if since_crisis is not None and since_crisis < WINDOW:
+        return None  # resources were just given; answer normally
+    screened_recently = any(t.screened for t in recent)
+    if latest.tier == "uncertain":
+        return None if screened_recently else make("screen", reason="distress")
+    window = (earlier + [latest])[-BUILDUP_TURNS:]
+    if not screened_recently and latest.weak_signal and sum(t.weak_signal for t in window) >= BUILDUP_SIGNALS:
+        return make("screen", reason="buildup")
     return None
 
 
+def _turns_since_crisis(earlier: List[UserTurn]) -> Optional[int]:
+    for back, turn in enumerate(reversed(earlier)):
+        if turn.crisis_answered:
+            return back
+    return None
+
+
+def _recent_situation(earlier: Iterable[UserTurn]) -> str:
+    for turn in reversed(list(earlier)[-WINDOW:]):
+        if turn.crisis_answered and turn.tier == "clear" and turn.situations:
+            return turn.situations[0]
+    return "general"
+
+
 def _populations(turns: Iterable[UserTurn]) -> Tuple[str, ...]:
-    seen = {p for t in turns for p in t.population}
+    seen = {p for t in turns for p in t.populations}
     return tuple(p for p in POPULATIONS if p in seen)
+
+
+def _language(turns: Sequence[UserTurn]) -> str:
+    """The latest message's language, or the conversation's last known one ("ok" says nothing)."""
+    for turn in reversed(turns):
+        if turn.lang:
+            return turn.lang
+    return "en"

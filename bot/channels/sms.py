@@ -46,11 +46,11 @@ from bot.channels.sms_keywords import Keyword
 from bot.channels.sms_request import InboundSMS, MalformedRequest, parse_form, phone_hash, \
     read_inbound_sms, signature_is_valid
 from intake.masking import mask_phone
+from risk.dialogue import shows_risk
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-RISK_INTENT = "express_risk"
 INTAKE_WRITE_TIMEOUT_S = 5.0
 
 
@@ -60,18 +60,6 @@ class SMSOutput(CollectingOutputChannel):
     @classmethod
     def name(cls) -> Text:
         return "sms"
-
-
-def is_risky(parse_data: Dict[str, Any]) -> bool:
-    """Whether the NLU result (with the risk detector's verdict) signals risk."""
-    intent = (parse_data.get("intent") or {}).get("name")
-    if intent == RISK_INTENT:
-        return True
-    risk = parse_data.get("risk")
-    if isinstance(risk, dict):
-        level = risk.get("level") or risk.get("category")
-        return bool(risk.get("detected")) or (level is not None and str(level).lower() not in ("none", "no_risk"))
-    return False
 
 
 def log_failure(what: str, sender: str, error: Exception) -> None:
@@ -205,7 +193,7 @@ class SMSInput(InputChannel):
         return messages
 
     async def _handle_turn(self, agent: Any, tracker: Optional[DialogueStateTracker],
-                           sms: InboundSMS) -> List[Dict[str, Any]]:
+                           sms: InboundSMS, parse_data: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         text, metadata = sms.body, {"sms": {"to": sms.to}}
         option = option_for_reply(sms.body, options_from_messages(sms_tracker.last_turn_messages(tracker)))
         if option is not None:
@@ -213,7 +201,8 @@ class SMSInput(InputChannel):
             metadata["sms"]["option"] = option.number
         collector = SMSOutput()
         message = UserMessage(text, collector, sms.sender, input_channel=self.name(),
-                              message_id=sms.message_sid, metadata=metadata)
+                              message_id=sms.message_sid, metadata=metadata,
+                              parse_data=parse_data if option is None else None)
         try:
             await agent.processor.handle_message(message)
         except Exception as error:  # noqa: BLE001 - send what was said so far (a crisis reply comes first)
@@ -230,11 +219,11 @@ class SMSInput(InputChannel):
         except Exception as error:  # noqa: BLE001 - if NLU fails, err on the side of safety
             log_failure("sms risk check failed for opted-out %s", sms.sender, error)
             return [{"text": sms_keywords.HELP_TEXT}]
-        if not is_risky(parse_data):
+        if not shows_risk(parse_data):
             logger.info("sms from opted-out %s not answered", mask_phone(sms.sender))
             return []
         logger.warning("sms from opted-out %s shows risk; answering with the crisis path", mask_phone(sms.sender))
-        return await self._handle_turn(agent, tracker, sms)
+        return await self._handle_turn(agent, tracker, sms, parse_data)  # parsed once, not twice
 
     async def _set_opt_out(self, agent: Any, tracker: Optional[DialogueStateTracker], sms: InboundSMS,
                            opted_out: bool) -> Optional[bool]:

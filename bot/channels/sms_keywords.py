@@ -1,13 +1,15 @@
 """Carrier keywords (STOP/START/HELP) and the fixed texts the SMS channel answers them with.
 
 These replies are sent by the channel itself, without NLU or the action server, so they work
-whatever else is down. The crisis facts are stated exactly as in shared/content/crisis-resources.md.
+whatever else is down. The crisis lines come from risk/data/crisis_resources.yml.
 """
 from __future__ import annotations
 
 import enum
 import re
 from typing import Optional
+
+from risk.resources import channel_line
 
 
 class Keyword(enum.Enum):
@@ -26,32 +28,35 @@ HELP_WORDS = frozenset({"HELP", "INFO"})
 
 _KEYWORD_SHAPE = re.compile(r"^\s*([A-Za-z]+)\s*[.!?]*\s*$")
 
+# The crisis lines come from risk/data/crisis_resources.yml, the one home of crisis facts.
+_HELP_NOW = channel_line("sms_help_now")
+_HELP_NOW_SHORT = channel_line("sms_help_now_short")
+
 HELP_TEXT = (
     "This is the pre-therapy guide, an automated assistant (not a person or a therapist) that "
     "answers questions about psychodynamic therapy and helps you find a therapist. "
-    "If you need help now, call or text 988 (Suicide & Crisis Lifeline, 24/7, free and confidential). "
-    "If you're in immediate danger, call 911. "
+    f"{_HELP_NOW} "
     "Reply STOP to stop messages, START to resume. Msg & data rates may apply."
 )
 
 STOP_TEXT = (
     "You're unsubscribed and won't get more messages from this number. Reply START to resume. "
-    "If you ever need help now, call or text 988."
+    f"{_HELP_NOW_SHORT}"
 )
 
 START_TEXT = (
     "Welcome back, you'll get messages from this number again. Say hi to start, or reply HELP for "
-    "info. If you need help now, call or text 988."
+    f"info. {_HELP_NOW_SHORT}"
 )
 
 EMPTY_BODY_TEXT = (
     "I can only read text messages. Send me a question in words, or reply HELP for info. "
-    "If you need help now, call or text 988."
+    f"{_HELP_NOW_SHORT}"
 )
 
 ERROR_TEXT = (
     "Sorry, something went wrong on our side. Please try again in a moment. "
-    "If you need help now, call or text 988."
+    f"{_HELP_NOW_SHORT}"
 )
 
 

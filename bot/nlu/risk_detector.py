@@ -1,14 +1,19 @@
-"""Rasa NLU graph component that runs the rule-based risk detector on every message.
+"""Rasa NLU graph component: the risk verdict on every message.
 
 Placed LAST in the pipeline so its verdict overrides every classifier before it,
-FallbackClassifier included. Every message gets a `risk` annotation (category,
-level, population, signal ids, the intent the classifiers chose) that Rasa keeps in
-the UserUttered event's parse_data, where CrisisPolicy and the crisis action read it.
+FallbackClassifier included. It trains the situation classifier of the risk core
+(risk/classifier.py) from risk/data/training during `rasa train`, stores it in the model, and
+on every message puts a `risk` annotation (tier, situations, level, populations, language,
+signal ids, scores) into the parse data, where CrisisPolicy reads it. On a clear risk it sets
+the intent to `express_risk`; when only the intent classifier thought "risk" it hands the
+message back to the next-best intent, so the bag-of-words intent model cannot raise alarms.
 Message text is never logged or copied into the annotation.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -24,91 +29,152 @@ from risk.constants import RISK_INTENT
 logger = logging.getLogger(__name__)
 
 RISK_KEY = "risk"
-_OVERRIDE_LEVELS = ("high", "imminent")
+_MODEL_FILE = "situation_classifier.pkl"
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class RiskDetector(GraphComponent):
-    """Annotates messages with risk and forces `express_risk` on high/imminent risk."""
+    """Annotates messages with the risk verdict and forces `express_risk` on clear risk."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
             "risk_intent": RISK_INTENT,
-            # The bag-of-words classifier alone also fires on "I'm not suicidal, just
-            # stressed" or "I hurt myself at the gym" (16.8% false alarms on the
-            # evaluation set). Without the detector's agreement its verdict needs this
-            # confidence and no cancelled risk pattern to count as a crisis; otherwise
-            # it becomes a weak signal (a gentle offer, and it counts towards escalation).
-            "intent_only_min_confidence": 0.9,
+            # the situation classifier's training data (JSON lines, see risk/data/training/README.md)
+            "training_dir": "risk/data/training",
+            # inverse regularisation of the classifier; chosen on the development split
+            "c": 4.0,
             # a demoted message whose next-best intent is below this becomes nlu_fallback
-            # (same default as FallbackClassifier)
             "fallback_threshold": 0.3,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        config = {**self.get_default_config(), **config}
-        self._risk_intent = config["risk_intent"]
-        self._intent_only_min = float(config["intent_only_min_confidence"])
-        self._fallback_threshold = float(config["fallback_threshold"])
-        from risk.detector import get_detector
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """Retrain when the risk training data changes (Rasa only fingerprints NLU data)."""
+        from risk.classifier import training_data_fingerprint
 
-        self._detector = get_detector()  # load patterns once, at model load, not per message
+        paths = _training_files(config)
+        return hashlib.sha256(training_data_fingerprint(paths).encode()).hexdigest()[:16]
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 classifier: Any = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._risk_intent = self._config["risk_intent"]
+        self._fallback_threshold = float(self._config["fallback_threshold"])
+        self._classifier = classifier
+        self._judge: Any = None
+        if classifier is not None:
+            self._build_judge()
+        from bot.channels import payload_guard
+
+        payload_guard.apply()  # typed "/intent" text is judged like any other text
+
+    def _build_judge(self) -> None:
+        from risk.judge import RiskJudge
+
+        self._judge = RiskJudge(self._classifier)
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "RiskDetector":
-        return cls(config)
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "RiskDetector":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "RiskDetector":
+        from risk.classifier import SituationClassifier
+
+        try:
+            with model_storage.read_from(resource) as directory:
+                classifier = SituationClassifier.load(str(directory / _MODEL_FILE))
+        except (ValueError, FileNotFoundError, OSError):
+            # a model trained without this component's data: patterns only, loudly
+            logger.error("Risk classifier not found in the model; risk recognition uses patterns only.")
+            classifier = None
+        component = cls(config, model_storage, resource, classifier)
+        if classifier is None:
+            component._build_judge()
+        return component
+
+    def train(self, training_data: TrainingData) -> Resource:
+        from risk.classifier import SituationClassifier, load_examples
+
+        examples = load_examples(_training_files(self._config))
+        if not examples:
+            raise ValueError(f"no risk training data in {self._config['training_dir']}")
+        examples += benign_nlu_examples(training_data, self._risk_intent)
+        self._classifier = SituationClassifier.train(examples, c=float(self._config["c"]))
+        with self._model_storage.write_to(self._resource) as directory:
+            self._classifier.save(str(directory / _MODEL_FILE))
+        self._build_judge()
+        logger.info("Risk classifier trained on %d examples.", len(examples))
+        return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
+        if self._judge is None:
+            self._build_judge()
         for message in messages:
             self._annotate(message)
         return messages
-
-    def _risk_confidence(self, message: Message) -> float:
-        for entry in message.get(INTENT_RANKING_KEY) or []:
-            if entry.get(INTENT_NAME_KEY) == self._risk_intent:
-                return round(float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0), 4)
-        return 0.0
 
     def _annotate(self, message: Message) -> None:
         intent = message.get(INTENT) or {}
         classifier_intent: Optional[str] = intent.get(INTENT_NAME_KEY)
         try:
-            assessment = self._detector.assess(message.get(TEXT) or "")
-        except Exception:  # a detector bug must never take the NLU down; the intent still works
-            logger.exception("Risk detector failed; continuing with the classifier's intent only.")
-            risk = {"category": None, "level": "none", "population": [], "signals": ["detector_error"],
-                    "classifier_intent": classifier_intent}
-            message.set(RISK_KEY, risk, add_to_output=True)
-            return
-        risk = assessment.as_dict()
+            verdict = self._judge.judge(message.get(TEXT) or "")
+            risk = verdict.as_dict()
+        except Exception:  # a judge bug must never take the NLU down; the patterns' verdict is gone too
+            logger.exception("Risk judge failed; the message is answered without a risk verdict.")
+            risk = {"tier": "none", "category": None, "situations": [], "level": "none", "population": [],
+                    "lang": None, "signals": ["judge_error"], "score": 0.0, "distress": 0.0}
         risk["classifier_intent"] = classifier_intent
-        risk["classifier_risk_confidence"] = self._risk_confidence(message)
         message.set(RISK_KEY, risk, add_to_output=True)
         ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get(INTENT_NAME_KEY) != self._risk_intent]
-        if assessment.level in _OVERRIDE_LEVELS:
+        if risk["tier"] == "clear":
             override = {INTENT_NAME_KEY: self._risk_intent, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.set(INTENT, override, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [dict(override)] + ranking, add_to_output=True)
-            logger.debug("Risk detector: %s/%s signals=%s", assessment.category, assessment.level, assessment.signals)
-        elif classifier_intent == self._risk_intent and (
-            risk["classifier_risk_confidence"] < self._intent_only_min or assessment.suppressed
-        ):
-            # unconfirmed classifier verdict: answer the message normally, offer help gently
+        elif classifier_intent == self._risk_intent:
+            # only the bag-of-words intent model said "risk": answer the message as what it
+            # most likely is otherwise (the risk tier decides about screening)
             fallback = {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 1.0}
             if ranking and float(ranking[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._fallback_threshold:
                 fallback = dict(ranking[0])
             message.set(INTENT, dict(fallback), add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [dict(fallback)] + [r for r in ranking if r != fallback], add_to_output=True)
-            risk["level"] = "concern" if risk["level"] == "none" else risk["level"]
-            risk["signals"] = list(risk["signals"]) + ["intent.unconfirmed"]
-            message.set(RISK_KEY, risk, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(fallback)] + [r for r in ranking if r != fallback],
+                        add_to_output=True)
+
+
+def benign_nlu_examples(training_data: TrainingData, risk_intent: str = RISK_INTENT) -> List[Any]:
+    """The assistant's own NLU examples (questions about therapy, greetings, form answers,
+    idioms) as messages without risk: the risk writers wrote mostly hard cases, so without
+    these the classifier had never seen an ordinary "my head hurts" or "do you take Aetna"."""
+    from risk.classifier import Example
+
+    return [Example(text=m.get(TEXT), labels=(), tier="none", source="nlu")
+            for m in training_data.intent_examples if m.get(INTENT) != risk_intent and m.get(TEXT)]
+
+
+def load_nlu_data(directory: str = os.path.join(_ROOT, "bot", "data")) -> TrainingData:
+    """The NLU files of `directory` (as `rasa train --data` reads them), for scripts and tests."""
+    import glob
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    files = sorted(glob.glob(os.path.join(directory, "nlu*.yml")))
+    return TrainingData().merge(*[load_data(f) for f in files])
+
+
+def _training_files(config: Dict[Text, Any]) -> List[str]:
+    import glob
+
+    directory = config.get("training_dir") or RiskDetector.get_default_config()["training_dir"]
+    if not os.path.isabs(directory):
+        directory = os.path.join(_ROOT, directory)
+    return sorted(glob.glob(os.path.join(directory, "*.jsonl")))

@@ -1,34 +1,34 @@
-"""CrisisPolicy: the dialogue-layer guarantee that a risk message gets the crisis
-resources first, in every dialogue state (first message, mid-FAQ, inside a form,
-after a fallback).
+"""CrisisPolicy: the dialogue-layer guarantee that a risk message gets the crisis resources
+first, in every dialogue state (first message, mid-FAQ, inside a form, after a fallback).
 
 It reads the `risk` annotation that bot.nlu.risk_detector.RiskDetector puts in each
-UserUttered event's parse_data, asks risk.dialogue.decide() what to do, and walks
-the resulting sequence one action per prediction, deciding each step from the events
-since the latest user message:
+UserUttered event's parse_data, asks risk.dialogue.decide() what to do, and walks the plan
+for that decision one action per prediction, deciding each step from the events since the
+latest user message:
 
-    utter_crisis_<category> [utter_crisis_outside_us] [utter_crisis_veteran]
-    [utter_crisis_lgbtq_youth] [action_deactivate_loop utter_crisis_form_paused]
-    utter_crisis_keep_talking action_record_risk_event action_listen
+    crisis     utter_crisis_<situation>[_es] [utter_crisis_also_<runner-up>] [population lines]
+               [action_deactivate_loop utter_crisis_form_paused] utter_crisis_keep_talking
+               action_record_risk_event
+    screen     [action_deactivate_loop utter_crisis_form_paused] utter_crisis_screen
+    screen_no  utter_crisis_screen_no
+    followup   utter_crisis_followup
+    (each ends with action_listen)
 
-A single weak signal ("concern") only adds utter_crisis_gentle after the other
-policies' answer, then listens.
+Why a policy and not only rules: rules cannot choose the response from the risk verdict or
+remember the population and language from earlier turns, and RulePolicy's loop predictions
+are "no user" predictions that beat any other policy inside a form. This policy marks its own
+predictions as no-user too and has a higher priority (RulePolicy's constant plus one), so it
+wins in every state. It abstains (all zeros) whenever it has nothing to say.
 
-Why a policy and not only rules: rules cannot choose the response from the detector's
-category or remember the population from an earlier turn, and RulePolicy's loop
-predictions are "no user" predictions that beat any other policy inside a form. This
-policy marks its own predictions as no-user too and has a higher priority (7 > 6), so
-it wins in every state. It abstains (all zeros) whenever it has nothing to say.
-
-Loading this policy also bounds the wait for the action server (action_timeout), so
-a hung action server cannot hold back the crisis reply on REST or SMS.
+Loading this policy also bounds the wait for the action server (action_timeout), so a hung
+action server cannot hold back the crisis reply on REST or SMS.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa.core.constants import POLICY_PRIORITY
+from rasa.core.constants import POLICY_PRIORITY, RULE_POLICY_PRIORITY
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -42,23 +42,21 @@ from rasa.shared.core.constants import (
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Restarted, UserUttered
 
-from bot.policies import action_timeout
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.policies import action_timeout
+from risk.constants import LANGUAGES, SITUATIONS
 from risk.dialogue import CrisisDecision, UserTurn, decide
+from risk.resources import response_name
 
 logger = logging.getLogger(__name__)
 
-CRISIS_PRIORITY = 7  # above RulePolicy (6)
+CRISIS_PRIORITY = RULE_POLICY_PRIORITY + 1
 RECORD_ACTION = "action_record_risk_event"
-GENTLE = "utter_crisis_gentle"
-GENERAL = "utter_crisis_general"
-FORM_PAUSED = "utter_crisis_form_paused"
-KEEP_TALKING = "utter_crisis_keep_talking"
-# Crisis utterances that are not a full crisis reply on their own.
-_NOT_FULL_REPLY = {GENTLE, KEEP_TALKING, FORM_PAUSED, "utter_crisis_outside_us", "utter_crisis_veteran",
-                   "utter_crisis_lgbtq_youth"}
+# The situation replies (a full crisis reply) and the screening question, in every language.
+_FULL_REPLIES = {response_name(s, lang) for s in SITUATIONS + ("general",) for lang in LANGUAGES}
+_SCREENS = {response_name("screen", lang) for lang in LANGUAGES}
 _IGNORED_ACTIONS = {ACTION_EXTRACT_SLOTS}
 
 
@@ -104,14 +102,10 @@ class CrisisPolicy(Policy):
     # ------------------------------------------------------------------ decision
     def next_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[str]:
         turns, executed = self._read_events(tracker)
-        if not turns:
-            return None
         decision = decide(turns)
         if decision is None:
             return None
-        if decision.kind == "gentle":
-            return self._gentle_step(executed)
-        plan = self._crisis_plan(decision, tracker, executed, domain)
+        plan = self._plan(decision, tracker, executed, domain)
         step = 0
         for name in executed:  # walk our plan; tolerate foreign actions in between
             if step < len(plan) and name == plan[step]:
@@ -119,53 +113,63 @@ class CrisisPolicy(Policy):
         if step >= len(plan):
             return None
         if step == 0:
-            logger.info("Crisis response: category=%s reason=%s", decision.category, decision.reason)
+            logger.info("Crisis layer: %s situation=%s reason=%s lang=%s", decision.kind, decision.situation,
+                        decision.reason, decision.lang)
         return plan[step]
 
     @staticmethod
-    def _gentle_step(executed: List[str]) -> Optional[str]:
-        if not executed:
-            return None  # let the other policies answer the message first
-        if executed[-1] == GENTLE:
-            return ACTION_LISTEN_NAME
-        if GENTLE in executed or executed[-1] == ACTION_LISTEN_NAME:
-            return None
-        return GENTLE
-
-    @staticmethod
-    def _crisis_plan(
-        decision: CrisisDecision, tracker: DialogueStateTracker, executed: List[str], domain: Domain
-    ) -> List[str]:
+    def _plan(decision: CrisisDecision, tracker: DialogueStateTracker, executed: List[str],
+              domain: Domain) -> List[str]:
         known = set(domain.action_names_or_texts)
-        plan = [name if name in known else GENERAL for name in decision.responses()]
-        plan = [name for name in plan if name in known]
+        lang = decision.lang
+
+        def utter(kind: str) -> Optional[str]:
+            for name in (response_name(kind, lang), response_name(kind)):
+                if name in known:
+                    return name
+            return None
+
+        pause: List[Optional[str]] = []
         if tracker.active_loop_name or ACTION_DEACTIVATE_LOOP_NAME in executed:
-            plan += [ACTION_DEACTIVATE_LOOP_NAME, FORM_PAUSED]
-        plan += [KEEP_TALKING, RECORD_ACTION, ACTION_LISTEN_NAME]
-        return [name for name in plan if name in known or name in (ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME)]
+            pause = [ACTION_DEACTIVATE_LOOP_NAME, utter("form_paused")]
+        if decision.kind == "crisis":
+            plan = [utter(decision.situation) or utter("general")]
+            plan += [utter(f"also_{decision.also}") if decision.also else None]
+            plan += [utter(p) for p in decision.populations]
+            plan += pause + [utter("keep_talking"), RECORD_ACTION if RECORD_ACTION in known else None]
+        elif decision.kind == "screen":
+            plan = pause + [utter("screen")]
+        else:  # screen_no, followup
+            plan = [utter(decision.kind)]
+        return [name for name in plan if name] + [ACTION_LISTEN_NAME]
 
     @staticmethod
     def _read_events(tracker: DialogueStateTracker) -> Tuple[List[UserTurn], List[str]]:
-        """User turns since the last restart (oldest first), and the actions run since
-        the latest user message. Raw events are used so a message that a fallback
-        reverted still counts."""
+        """User turns since the last restart (oldest first), each with what the crisis layer
+        did after it, and the actions run since the latest user message. Raw events are used
+        so a message that a fallback reverted still counts."""
         turns: List[UserTurn] = []
         executed: List[str] = []
         pending: Optional[UserUttered] = None
-        answered = False
         for event in tracker.events:
             if isinstance(event, Restarted):
-                turns, executed, pending, answered = [], [], None, False
+                turns, executed, pending = [], [], None
             elif isinstance(event, UserUttered):
                 if pending is not None:
-                    turns.append(UserTurn.from_parse_data(pending.parse_data, answered))
-                pending, executed, answered = event, [], False
+                    turns.append(_turn(pending, executed))
+                pending, executed = event, []
             elif isinstance(event, ActionExecuted) and pending is not None:
                 name = event.action_name
                 if name and name not in _IGNORED_ACTIONS:
                     executed.append(name)
-                    if name.startswith("utter_crisis_") and name not in _NOT_FULL_REPLY:
-                        answered = True
         if pending is not None:
-            turns.append(UserTurn.from_parse_data(pending.parse_data, answered))
+            turns.append(_turn(pending, []))
         return turns, executed
+
+
+def _turn(event: UserUttered, executed_after: List[str]) -> UserTurn:
+    return UserTurn.from_parse_data(
+        event.parse_data, event.text,
+        crisis_answered=any(name in _FULL_REPLIES for name in executed_after),
+        screened=any(name in _SCREENS for name in executed_after),
+    )

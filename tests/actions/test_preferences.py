@@ -140,9 +140,13 @@ async def test_crisis_message_never_lands_in_a_slot(dispatcher, domain):
         assert dispatcher.messages == []
 
 
-async def test_crisis_message_is_not_an_answer_even_if_the_nlu_missed_it(dispatcher, domain):
-    events = await validate(dispatcher, domain, text="I want to kill myself", intent="inform",
-                            requested_slot="concern")
+@pytest.mark.parametrize("tier", ["clear", "uncertain"])
+async def test_a_message_the_crisis_layer_answers_is_not_an_answer(dispatcher, domain, tier):
+    """Whatever the intent model said, the NLU's risk verdict keeps the message out of the slots
+    (read from the parse data: the action server needs no model of its own)."""
+    tracker = make_tracker(text="I want to kill myself", intent="inform", requested_slot="concern")
+    tracker.latest_message["risk"] = {"tier": tier, "category": "suicidal", "level": "high"}
+    events = await ValidatePreferencesForm().run(dispatcher, tracker, domain)
     assert [e["name"] for e in events] == ["requested_slot"]
 
 

@@ -15,7 +15,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot.channels import sms_keywords
-from bot.channels.sms import SMSInput, is_risky
+from bot.channels.sms import SMSInput
+from risk.dialogue import shows_risk
 from bot.channels.sms_format import render_turn
 from bot.channels.sms_request import InboundSMS, phone_hash
 from intake.store import IntakeStore
@@ -190,10 +191,11 @@ async def test_a_failing_turn_still_sends_what_was_said_and_988(agent, channel):
 
 
 def test_risk_verdicts():
-    assert is_risky({"intent": {"name": "express_risk"}})
-    assert is_risky({"intent": {"name": "greet"}, "risk": {"level": "high"}})
-    assert not is_risky({"intent": {"name": "greet"}, "risk": {"level": "none"}})
-    assert not is_risky({"intent": {"name": "greet"}})
+    assert shows_risk({"intent": {"name": "express_risk"}})
+    assert shows_risk({"intent": {"name": "greet"}, "risk": {"tier": "clear", "level": "high"}})
+    assert shows_risk({"intent": {"name": "greet"}, "risk": {"tier": "uncertain", "level": "concern"}})
+    assert not shows_risk({"intent": {"name": "greet"}, "risk": {"tier": "none", "level": "none"}})
+    assert not shows_risk({"intent": {"name": "greet"}})
 
 
 async def test_channel_logs_mask_the_phone_number(agent, channel, caplog):

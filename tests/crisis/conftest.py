@@ -21,3 +21,20 @@ def rasa_without_actions(crisis_model, tmp_path_factory):
     env = {"TWILIO_AUTH_TOKEN": "crisis-test-token", "INTAKE_DATABASE_URL": f"sqlite:///{workdir / 'intake.db'}"}
     with servers.rasa_server(crisis_model, workdir, dead_action_port, env=env) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def situation_classifier():
+    """The situation classifier trained on all of risk/data/training, as `rasa train` does."""
+    from risk.classifier import SituationClassifier, load_examples
+
+    from bot.nlu.risk_detector import benign_nlu_examples, load_nlu_data
+
+    return SituationClassifier.train(load_examples() + benign_nlu_examples(load_nlu_data()))
+
+
+@pytest.fixture(scope="session")
+def risk_judge(situation_classifier):
+    from risk.judge import RiskJudge
+
+    return RiskJudge(situation_classifier)

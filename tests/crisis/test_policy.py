@@ -3,11 +3,14 @@
 Each turn is driven like Rasa's processor does it: ask the policy for the next action;
 when it abstains, the "other policies" answer (we play them with a given action); log
 the ActionExecuted (and ActiveLoop(None) for action_deactivate_loop) and go on until
-action_listen. The user messages are annotated by the real RiskDetector NLU component.
+action_listen. User messages are annotated by the real RiskDetector NLU component (with the
+situation classifier trained on risk/data/training), or, where a test is about the dialogue
+mechanics rather than recognition, with a given verdict.
 """
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
+from rasa.core.constants import RULE_POLICY_PRIORITY
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -49,8 +52,17 @@ def policy(tmp_path_factory) -> CrisisPolicy:
 
 
 @pytest.fixture(scope="module")
-def nlu() -> RiskDetector:
-    return RiskDetector(RiskDetector.get_default_config())
+def nlu(situation_classifier, tmp_path_factory) -> RiskDetector:
+    storage = LocalModelStorage(tmp_path_factory.mktemp("risk_detector"))
+    return RiskDetector(RiskDetector.get_default_config(), storage, Resource("risk"), situation_classifier)
+
+
+def verdict(tier: str, situation: Optional[str] = None, lang: Optional[str] = "en",
+            populations: tuple = (), score: float = 0.0, distress: float = 0.0) -> Dict[str, Any]:
+    """A risk annotation as the NLU component writes it."""
+    return {"tier": tier, "category": situation, "situations": [situation] if situation else [],
+            "level": {"clear": "high", "uncertain": "concern"}.get(tier, "none"), "population": list(populations),
+            "lang": lang, "signals": [], "score": score, "distress": distress}
 
 
 class Conversation:
@@ -62,13 +74,16 @@ class Conversation:
             slots=domain.slots,
         )
 
-    def user(self, text: str, intent: str = "out_of_scope") -> None:
+    def user(self, text: str, intent: str = "out_of_scope", risk: Optional[Dict[str, Any]] = None) -> None:
         message = Message(data={TEXT: text, INTENT: {"name": intent, "confidence": 0.9},
                                 INTENT_RANKING_KEY: [{"name": intent, "confidence": 0.9}]})
-        self.nlu.process([message])
-        assert "risk" in message.as_dict(only_output_properties=True)  # what Rasa keeps in parse_data
+        if risk is None:
+            self.nlu.process([message])
+            assert "risk" in message.as_dict(only_output_properties=True)  # what Rasa keeps in parse_data
+        else:
+            message.set("risk", risk, add_to_output=True)
         parse_data = {INTENT: message.get(INTENT), INTENT_RANKING_KEY: message.get(INTENT_RANKING_KEY),
-                      "risk": message.get("risk")}
+                      "risk": message.get("risk"), TEXT: text}
         self.tracker.update(UserUttered(text, parse_data[INTENT], [], parse_data))
 
     def log(self, action: str) -> None:
@@ -110,29 +125,33 @@ def test_first_message(chat):
 
 
 @pytest.mark.parametrize(
-    "text, response",
-    [
-        ("I've been cutting myself again", "utter_crisis_self_harm"),
-        ("I just swallowed a whole bottle of pills", "utter_crisis_imminent_danger"),
-        ("my husband hits me", "utter_crisis_domestic_violence"),
-        ("I was raped last night", "utter_crisis_sexual_assault"),
-        ("I want to hurt my roommate", "utter_crisis_harm_others"),
-    ],
+    "situation",
+    ["suicidal", "method", "self_harm", "imminent_danger", "overdose", "medical_emergency", "domestic_violence",
+     "sexual_assault", "child_abuse", "child_exploitation", "intimate_images", "trafficking", "harm_others",
+     "other_at_risk", "eating_disorder", "elder_abuse"],
 )
-def test_each_category_gets_its_own_response(chat, text, response):
-    chat.user(text)
-    assert chat.bot_turn() == [response] + TAIL
+def test_each_situation_gets_its_own_response(chat, situation):
+    chat.user("(a message)", risk=verdict("clear", situation))
+    assert chat.bot_turn() == [f"utter_crisis_{situation}"] + TAIL
+
+
+def test_spanish_gets_the_spanish_reply_and_keeps_it_for_short_answers(chat):
+    chat.user("(mensaje)", risk=verdict("clear", "suicidal", lang="es"))
+    assert chat.bot_turn() == ["utter_crisis_suicidal_es", "utter_crisis_keep_talking_es",
+                               "action_record_risk_event", "action_listen"]
+    chat.user("ok", intent="affirm", risk=verdict("none", lang=None))
+    assert chat.bot_turn() == ["utter_crisis_followup_es", "action_listen"]
 
 
 def test_mid_faq(chat):
-    chat.user("what is psychodynamic therapy", intent="faq")
+    chat.user("what is psychodynamic therapy", intent="faq", risk=verdict("none"))
     assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_faq", "action_listen"]
-    chat.user("honestly everyone would be better off without me", intent="faq")
+    chat.user("(a disclosure inside a question)", intent="faq", risk=verdict("clear", "suicidal"))
     assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_crisis_suicidal"] + TAIL
 
 
 def test_inside_an_active_form_the_form_is_paused_not_continued(chat):
-    chat.user("find me a therapist", intent="request_therapist")
+    chat.user("find me a therapist", intent="request_therapist", risk=verdict("none"))
     chat.log(TEST_FORM)
     chat.tracker.update(ActiveLoop(TEST_FORM))
     chat.log("action_listen")
@@ -146,96 +165,108 @@ def test_inside_an_active_form_the_form_is_paused_not_continued(chat):
 def test_policy_beats_rule_policy_loop_prediction_in_the_ensemble(chat, domain, policy):
     """RulePolicy predicts the active form as a 'no user' prediction; ours must still win."""
     chat.tracker.update(ActiveLoop(TEST_FORM))
-    chat.user("kms", intent="inform")
+    chat.user("kms", intent="inform", risk=verdict("clear", "suicidal"))
     ours = policy.predict_action_probabilities(chat.tracker, domain)
     form = [0.0] * domain.num_actions
     form[domain.index_for_action(TEST_FORM)] = 1.0
-    rule = PolicyPrediction(form, "RulePolicy", 6, is_no_user_prediction=True)
-    memo = PolicyPrediction(form, "MemoizationPolicy", 3)
+    rule = PolicyPrediction(form, "RulePolicy", RULE_POLICY_PRIORITY, is_no_user_prediction=True)
+    memo = PolicyPrediction(form, "MemoizationPolicy", RULE_POLICY_PRIORITY - 1)
     best = DefaultPolicyPredictionEnsemble._pick_best_policy([rule, memo, ours])
     assert best.policy_name == "CrisisPolicy"
     assert domain.action_names_or_texts[best.max_confidence_index] == "utter_crisis_suicidal"
 
 
 def test_after_a_fallback(chat):
-    chat.user("blorp zzz", intent="nlu_fallback")
+    chat.user("blorp zzz", intent="nlu_fallback", risk=verdict("none"))
     chat.log("action_default_fallback")
     chat.tracker.update(UserUtteranceReverted())
     chat.log("action_listen")
-    chat.user("my boyfriend chokes me", intent="nlu_fallback")
+    chat.user("(partner violence)", intent="nlu_fallback", risk=verdict("clear", "domestic_violence"))
     assert chat.bot_turn() == ["utter_crisis_domestic_violence"] + TAIL
 
 
-def test_after_a_provider_handoff(chat):
-    chat.user("yes search for me", intent="affirm")
-    assert chat.bot_turn(["action_search_providers", "action_listen"])[0] == "action_search_providers"
-    chat.user("I have the pills right here and I'm going to take them", intent="affirm")
-    assert chat.bot_turn()[0] == "utter_crisis_imminent_danger"
-
-
-def test_intent_alone_gives_the_general_response(chat):
-    chat.user("please just help me", intent="express_risk")
-    assert chat.tracker.latest_message.parse_data["risk"]["level"] == "none"
+def test_crisis_button_gives_the_general_response(chat):
+    chat.user("/express_risk", intent="express_risk", risk=verdict("none"))
     assert chat.bot_turn() == ["utter_crisis_general"] + TAIL
 
 
-def test_intent_with_weak_detector_category_uses_that_category(chat):
-    chat.user("I'm scared of my husband when he drinks", intent="express_risk")
-    assert chat.bot_turn()[0] == "utter_crisis_domestic_violence"
-
-
 def test_population_remembered_from_an_earlier_message(chat):
-    chat.user("I'm a veteran looking for a therapist")
+    chat.user("(I'm a veteran)", risk=verdict("none", populations=("veteran",)))
     chat.bot_turn(["utter_out_of_scope", "action_listen"])
-    chat.user("I'm in Canada btw")
+    chat.user("(I'm in Canada)", risk=verdict("none", populations=("outside_us",)))
     chat.bot_turn(["utter_out_of_scope", "action_listen"])
-    chat.user("I want to end my life")
-    assert chat.bot_turn() == [
-        "utter_crisis_suicidal", "utter_crisis_outside_us", "utter_crisis_veteran"] + TAIL
+    chat.user("(I want to end my life)", risk=verdict("clear", "suicidal"))
+    assert chat.bot_turn() == ["utter_crisis_suicidal", "utter_crisis_veteran", "utter_crisis_outside_us"] + TAIL
 
 
-def test_lgbtq_youth_resource(chat):
-    chat.user("im 15 and gay and i want to die")
+def test_minor_and_lgbtq_youth_resources(chat):
+    chat.user("(15, gay, want to die)", risk=verdict("clear", "suicidal", populations=("lgbtq_youth", "minor")))
     assert chat.crisis_replies(chat.bot_turn()) == [
-        "utter_crisis_suicidal", "utter_crisis_lgbtq_youth", "utter_crisis_keep_talking"]
+        "utter_crisis_suicidal", "utter_crisis_lgbtq_youth", "utter_crisis_minor", "utter_crisis_keep_talking"]
 
 
-def test_single_concern_is_a_gentle_touch_after_the_normal_answer(chat):
-    chat.user("how long does it take? I feel kind of hopeless", intent="faq")
-    ran = chat.bot_turn(["utter_faq", "action_listen"])
-    assert ran == ["utter_faq", "utter_crisis_gentle", "action_listen"]
+# ---------------------------------------------------------------- the uncertain tier: ask directly
+def test_distress_asks_the_screening_question_and_a_yes_gets_the_crisis_reply(chat):
+    chat.user("(I feel like a burden)", risk=verdict("uncertain", distress=0.8))
+    assert chat.bot_turn(["utter_out_of_scope", "action_listen"]) == ["utter_crisis_screen", "action_listen"]
+    chat.user("/affirm", intent="affirm", risk=verdict("none", lang=None))
+    assert chat.bot_turn() == ["utter_crisis_suicidal"] + TAIL
 
 
-def test_gentle_touch_inside_a_form_keeps_the_form(chat):
-    chat.tracker.update(ActiveLoop(TEST_FORM))
-    chat.user("I feel hopeless but ok, Ohio", intent="inform")
-    ran = chat.bot_turn([TEST_FORM, "action_listen"])
-    assert ran == [TEST_FORM, "utter_crisis_gentle", "action_listen"]
-    assert chat.tracker.active_loop_name == TEST_FORM
-
-
-def test_escalation_over_turns_without_an_explicit_message(chat):
-    chat.user("I've been feeling really low")
-    assert "utter_crisis_gentle" in chat.bot_turn(["utter_out_of_scope", "action_listen"])
-    chat.user("what is transference", intent="faq")
-    assert chat.crisis_replies(chat.bot_turn(["utter_faq", "action_listen"])) == []
-    chat.user("nothing matters anymore")
-    assert chat.bot_turn(["utter_out_of_scope", "action_listen"]) == ["utter_crisis_suicidal"] + TAIL
-
-
-def test_no_repeat_escalation_right_after_crisis_resources(chat):
-    chat.user("I feel hopeless")
+@pytest.mark.parametrize("answer, intent", [("idk", "nlu_fallback"), ("maybe sometimes", "affirm"),
+                                             ("how long is therapy", "faq")])
+def test_an_unclear_answer_to_the_screening_question_gets_the_crisis_reply(chat, answer, intent):
+    chat.user("(nothing matters)", risk=verdict("uncertain", distress=0.7))
     chat.bot_turn(["utter_out_of_scope", "action_listen"])
-    chat.user("I can't go on like this")
+    chat.user(answer, intent=intent, risk=verdict("none", lang=None))
+    assert chat.bot_turn(["utter_faq", "action_listen"])[0] == "utter_crisis_suicidal"
+
+
+def test_a_no_is_acknowledged_and_the_conversation_goes_back_to_normal(chat):
+    chat.user("(I am depressed)", risk=verdict("uncertain", distress=0.9))
+    chat.bot_turn()
+    chat.user("/deny", intent="deny", risk=verdict("none", lang=None))
+    assert chat.bot_turn() == ["utter_crisis_screen_no", "action_listen"]
+    chat.user("(still feel low)", risk=verdict("uncertain", distress=0.7))  # asked once, not again
+    assert chat.bot_turn(["utter_out_of_scope", "action_listen"]) == ["utter_out_of_scope", "action_listen"]
+    chat.user("(a clear risk)", risk=verdict("clear", "suicidal"))
     assert chat.bot_turn()[0] == "utter_crisis_suicidal"
-    chat.user("I just feel so alone")
-    assert chat.bot_turn(["utter_out_of_scope", "action_listen"]) == [
-        "utter_out_of_scope", "utter_crisis_gentle", "action_listen"]
+
+
+def test_screening_inside_a_form_pauses_the_form_first(chat):
+    chat.tracker.update(ActiveLoop(TEST_FORM))
+    chat.user("(I can't do this anymore)", intent="inform", risk=verdict("uncertain", distress=0.8))
+    assert chat.bot_turn() == ["action_deactivate_loop", "utter_crisis_form_paused", "utter_crisis_screen",
+                               "action_listen"]
+
+
+def test_risk_that_builds_over_several_messages_is_asked_about(chat):
+    chat.user("(work is hard)", risk=verdict("none", score=0.1, distress=0.3))
+    assert chat.bot_turn(["utter_out_of_scope", "action_listen"]) == ["utter_out_of_scope", "action_listen"]
+    chat.user("(I gave my dog to my sister)", risk=verdict("none", score=0.25, distress=0.4))
+    assert chat.bot_turn(["utter_out_of_scope", "action_listen"]) == ["utter_crisis_screen", "action_listen"]
+
+
+# ---------------------------------------------------------------- after a crisis reply
+@pytest.mark.parametrize("answer, intent", [("ok", "affirm"), ("idk", "nlu_fallback"), ("no", "deny"),
+                                             ("2", "inform"), ("hi", "greet")])
+def test_short_answers_after_a_crisis_reply_continue_the_support(chat, answer, intent):
+    chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
+    chat.bot_turn()
+    chat.user(answer, intent=intent, risk=verdict("none", lang=None))
+    assert chat.bot_turn(["utter_default", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
+
+
+def test_a_real_question_after_a_crisis_reply_is_answered(chat):
+    chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
+    chat.bot_turn()
+    chat.user("how long does psychodynamic therapy usually take", intent="faq", risk=verdict("none"))
+    assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_faq", "action_listen"]
 
 
 def test_failed_record_action_still_ends_with_listen(chat):
     """Rasa logs ActionExecuted even when a custom action raised; the sequence goes on."""
-    chat.user("I want to die")
+    chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
     for expected in ["utter_crisis_suicidal", "utter_crisis_keep_talking", "action_record_risk_event"]:
         prediction = chat.policy.predict_action_probabilities(chat.tracker, chat.domain)
         assert chat.domain.action_names_or_texts[prediction.max_confidence_index] == expected
@@ -244,7 +275,7 @@ def test_failed_record_action_still_ends_with_listen(chat):
     assert chat.domain.action_names_or_texts[prediction.max_confidence_index] == "action_listen"
 
 
-def test_no_risk_abstains(chat):
+def test_no_risk_abstains_and_adds_nothing(chat):
     chat.user("this traffic is killing me")
     prediction = chat.policy.predict_action_probabilities(chat.tracker, chat.domain)
     assert max(prediction.probabilities) == 0.0
@@ -252,11 +283,11 @@ def test_no_risk_abstains(chat):
 
 
 def test_restart_forgets_population(chat):
-    chat.user("I'm a veteran")
+    chat.user("(I'm a veteran)", risk=verdict("none", populations=("veteran",)))
     chat.bot_turn(["utter_out_of_scope", "action_listen"])
     chat.tracker.update(Restarted())
     chat.log("action_listen")
-    chat.user("I want to kill myself")
+    chat.user("(I want to kill myself)", risk=verdict("clear", "suicidal"))
     assert "utter_crisis_veteran" not in chat.bot_turn()
 
 
@@ -264,3 +295,7 @@ def test_message_without_risk_annotation_is_ignored(chat, domain, policy):
     chat.tracker.update(UserUttered("/greet", {"name": "greet", "confidence": 1.0}))
     prediction = policy.predict_action_probabilities(chat.tracker, domain)
     assert max(prediction.probabilities) == 0.0
+
+
+def test_priority_is_one_above_rule_policy(policy):
+    assert policy.priority == RULE_POLICY_PRIORITY + 1

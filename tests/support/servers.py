@@ -44,6 +44,9 @@ def trained_model_path() -> Path:
         return Path(given)
     MODEL_CACHE.mkdir(parents=True, exist_ok=True)
     fingerprint = training_fingerprint()
+    made_by_make_train = ROOT / "models" / f"{fingerprint}.tar.gz"
+    if made_by_make_train.is_file():
+        return made_by_make_train
     model = MODEL_CACHE / f"{fingerprint}.tar.gz"
     with open(MODEL_CACHE / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -32,7 +32,8 @@ def scripted(message: str):
             "quick_replies": [{"title": "<b>bold</b>", "payload": "bold"}],
         }]
     if message == "marker":
-        return [{"text": "Here are people who can help.", "metadata": {"crisis": True}}]
+        # what Rasa's socketio channel emits for a crisis response: its text, then its custom payload
+        return [{"text": "Here are people who can help."}, {"crisis": {"kind": "reply", "situation": "general", "lang": "en"}}]
     if message == "bye":
         return [{"text": "Take care. If things ever feel like too much, you can call or text 988, day or night."}]
     return [{"text": f"echo: {message}"}]

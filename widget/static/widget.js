@@ -325,14 +325,13 @@
 
   // ---------------------------------------------------------------- crisis
 
-  // Crisis replies are recognised by an explicit marker when the server sends one
-  // (metadata.crisis), otherwise by the crisis numbers every crisis response carries.
-  function isCrisisReply(message) {
-    if (message.metadata && message.metadata.crisis === true) {
-      return true;
-    }
-    var text = message.text || "";
-    return /\b988\b/.test(text) && /\b911\b|741741|988lifeline|crisis/i.test(text);
+  // A crisis reply is followed by the server's machine-readable marker, a custom payload
+  // {"crisis": {"kind": "reply", "situation": ..., "lang": ...}} (generated into every crisis
+  // response by scripts/build_crisis_responses.py). Nothing is guessed from the text: a calm
+  // line that mentions 988 is not a crisis reply.
+  function crisisMarker(data) {
+    var marker = data && data.crisis;
+    return marker && typeof marker === "object" && marker.kind === "reply" ? marker : null;
   }
 
   function buildCrisisPanel() {
@@ -695,6 +694,10 @@
     if (!data || typeof data !== "object") {
       return;
     }
+    if (crisisMarker(data)) {
+      markLatestBotMessageAsCrisis();
+      return;
+    }
     var text = typeof data.text === "string" ? data.text : "";
     var replies = (Array.isArray(data.quick_replies) ? data.quick_replies : Array.isArray(data.buttons) ? data.buttons : [])
       .filter(function (r) { return r && typeof r.title === "string" && typeof r.payload === "string"; })
@@ -711,9 +714,6 @@
     if (image) {
       message.image = image;
     }
-    if (isCrisisReply(data)) {
-      message.crisis = true;
-    }
     hideTyping();
     removeQuickReplies();
     state.messages.push(message);
@@ -722,10 +722,23 @@
     scrollToEnd();
     save();
     announce("Assistant: " + (text || "sent an image"));
-    if (message.crisis) {
-      showCrisis(true, true);
-      announce("Crisis support numbers are shown at the top of the chat.");
+  }
+
+  // The marker arrives right after its crisis reply: mark that message and show the panel.
+  function markLatestBotMessageAsCrisis() {
+    for (var i = state.messages.length - 1; i >= 0; i--) {
+      if (state.messages[i].from === "bot") {
+        state.messages[i].crisis = true;
+        var items = ui.log.querySelectorAll(".ptw-msg--bot");
+        if (items.length) {
+          items[items.length - 1].classList.add("ptw-msg--crisis");
+        }
+        break;
+      }
     }
+    save();
+    showCrisis(true, true);
+    announce("Crisis support numbers are shown at the top of the chat.");
   }
 
   function loadSocketClient(callback) {

@@ -1,0 +1,247 @@
+"""The trained layer of the risk core: a multi-label classifier by situation.
+
+Word (1-2) and character (2-5, within words) TF-IDF n-grams feed linear models (see
+SituationClassifier). A long message is also read sentence by sentence (risk.segment), so a
+disclosure inside a long question is not diluted by the rest. Features and models were chosen
+by measurement on the development split (scripts/tune_risk.py; the comparison is in docs/RISK.md).
+
+Training data: risk/data/training/*.jsonl, written by independent writers in distinct voices
+(see risk/data/training/README.md). Rasa-free: the NLU component (bot/nlu/risk_detector.py)
+trains it inside `rasa train`, and the evaluation scripts train it directly.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from risk.constants import SITUATIONS
+from risk.normalise import Normaliser
+from risk.segment import long_message_sentences
+
+DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
+TRAINING_DIR = os.path.join(DATA_DIR, "training")
+WHOLE_MESSAGE_CHARS = 1_500  # the whole-message reading sees this much; sentences cover the rest
+DEV_PERCENT = 20  # share of each writer's file held out for tuning (by a hash of the text)
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    labels: Tuple[str, ...]
+    tier: str
+    imminent: bool = False
+    populations: Tuple[str, ...] = ()
+    lang: str = "en"
+    source: str = ""
+
+
+def load_examples(paths: Optional[Iterable[str]] = None) -> List[Example]:
+    paths = sorted(paths if paths is not None else glob.glob(os.path.join(TRAINING_DIR, "*.jsonl")))
+    examples = []
+    for path in paths:
+        source = os.path.splitext(os.path.basename(path))[0]
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                examples.append(Example(
+                    text=row["text"], labels=tuple(row.get("labels") or ()), tier=row.get("tier", "none"),
+                    imminent=bool(row.get("imminent")), populations=tuple(row.get("populations") or ()),
+                    lang=row.get("lang", "en"), source=source,
+                ))
+    return examples
+
+
+def is_dev(example: Example) -> bool:
+    """Deterministic development split: the same text is always on the same side."""
+    digest = hashlib.sha256(" ".join(example.text.lower().split()).encode("utf-8")).digest()
+    return digest[0] * 100 // 256 < DEV_PERCENT
+
+
+def training_data_fingerprint(paths: Optional[Iterable[str]] = None) -> str:
+    paths = sorted(paths if paths is not None else glob.glob(os.path.join(TRAINING_DIR, "*.jsonl")))
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(os.path.basename(path).encode())
+        with open(path, "rb") as fh:
+            digest.update(fh.read())
+    return digest.hexdigest()[:16]
+
+
+def _normaliser() -> Normaliser:
+    return Normaliser(os.path.join(DATA_DIR, "normalisation.yml"), ())
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The classifier's reading of one message (probabilities)."""
+
+    clear: float  # the whole message is a clear risk
+    imminent: float  # a life is in danger now (an attempt, an overdose taken, a medical emergency)
+    clear_piece: float  # the most alarming sentence of a long message, read alone
+    risk: float  # clear or uncertain (distress without explicit risk)
+    situations: Dict[str, float]  # which situation, given that it is one (sums to 1)
+
+
+@dataclass
+class SituationClassifier:
+    """Three linear models over the same word and character n-grams:
+
+    - `clear`: clear risk vs everything else, `risk`: clear or uncertain vs no risk, and
+      `imminent`: a life in danger now vs everything else (its own gate, so that an emergency
+      is never only "uncertain" and asked about instead of answered with 911). Binary
+      gates see every example, so they are far better calibrated than one model per situation
+      (per-situation models with balanced class weights raised alarms on half of the hard
+      negatives of the development split; docs/RISK.md);
+    - `situation`: which situation a clear message is (multinomial, trained on clear examples).
+    Populations are left to explicit cues (risk/patterns.py, risk/judge.py): a population model
+    learnt the writers' styles, not the populations ("I want to kill myself" scored 0.92 "minor",
+    because the teenage writer's voice carried that label). `scores()` is thread-safe."""
+
+    word_vectorizer: object
+    char_vectorizer: object
+    clear_model: object
+    risk_model: object
+    imminent_model: object
+    situation_model: object
+    features: str = "word+char"
+    # the weights of every model side by side, so one sparse product scores them all
+    coef: Optional[np.ndarray] = field(default=None, repr=False)
+    intercept: Optional[np.ndarray] = field(default=None, repr=False)
+    situation_names: Tuple[str, ...] = ()
+    _normalise: Optional[Normaliser] = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def train(cls, examples: Sequence[Example], c: float = 4.0, features: str = "word+char",
+              seed: int = 2026) -> "SituationClassifier":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        normalise = _normaliser()
+        texts = [normalise(e.text) for e in examples]
+        word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                               strip_accents="unicode", token_pattern=r"(?u)\b\w+\b", dtype=np.float32)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                               strip_accents="unicode", max_features=200_000, dtype=np.float32)
+        matrix = _stack(word.fit_transform(texts) if "word" in features else None,
+                        char.fit_transform(texts) if "char" in features else None)
+
+        def binary(target: np.ndarray) -> object:
+            return LogisticRegression(C=c, solver="liblinear", max_iter=2000, random_state=seed).fit(matrix, target)
+
+        clear_model = binary(np.array([e.tier == "clear" for e in examples], dtype=np.int8))
+        risk_model = binary(np.array([e.tier != "none" for e in examples], dtype=np.int8))
+        imminent_model = binary(np.array([e.tier == "clear" and e.imminent for e in examples], dtype=np.int8))
+        clear_rows = [i for i, e in enumerate(examples) if e.tier == "clear"]
+        situation_of = [next((s for s in examples[i].labels if s in SITUATIONS), "suicidal") for i in clear_rows]
+        situation_model = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(matrix[clear_rows], situation_of)
+        binaries = [clear_model, risk_model, imminent_model]
+        coef = np.hstack([m.coef_.T for m in binaries] + [situation_model.coef_.T]).astype(np.float32)
+        intercept = np.concatenate([m.intercept_ for m in binaries] + [situation_model.intercept_]).astype(np.float32)
+        return cls(word_vectorizer=word if "word" in features else None,
+                   char_vectorizer=char if "char" in features else None, clear_model=clear_model,
+                   risk_model=risk_model, imminent_model=imminent_model, situation_model=situation_model,
+                   features=features, coef=np.ascontiguousarray(coef), intercept=intercept,
+                   situation_names=tuple(situation_model.classes_))
+
+    def _matrix(self, texts: List[str]):
+        normalise = self._normalise or _normaliser()
+        self._normalise = normalise
+        texts = [normalise(t) for t in texts]
+        return _stack(self.word_vectorizer.transform(texts) if self.word_vectorizer is not None else None,
+                      self.char_vectorizer.transform(texts) if self.char_vectorizer is not None else None)
+
+    def logits(self, texts: List[str]) -> np.ndarray:
+        """Every model's raw outputs, one row per text (sklearn's own transform; the reference
+        that `logits_fast` is tested against)."""
+        return np.asarray(self._matrix(texts) @ self.coef) + self.intercept
+
+    def _prepare_fast(self) -> None:
+        """Analyzers, vocabularies and idf weights as plain Python/numpy objects: sklearn's
+        transform builds several scipy matrices per call (about 2 ms a message), while the
+        same arithmetic on a dict and a few numpy rows takes a fraction of that."""
+        parts, offset = [], 0
+        for vectorizer in (self.word_vectorizer, self.char_vectorizer):
+            if vectorizer is None:
+                continue
+            parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_,
+                          vectorizer.idf_.astype(np.float32), offset))
+            offset += len(vectorizer.vocabulary_)
+        self._fast = parts
+
+    def logits_fast(self, texts: List[str], normalised: bool = False) -> np.ndarray:
+        """The same numbers as `logits` (a test checks it), computed sparsely."""
+        if getattr(self, "_fast", None) is None:
+            self._prepare_fast()
+        normalise = self._normalise or _normaliser()
+        self._normalise = normalise
+        out = np.tile(self.intercept, (len(texts), 1)).astype(np.float32)
+        for row, text in enumerate(texts):
+            if not normalised:
+                text = normalise(text)
+            for analyzer, vocabulary, idf, offset in self._fast:
+                counts: Dict[int, int] = {}
+                for gram in analyzer(text):
+                    index = vocabulary.get(gram)
+                    if index is not None:
+                        counts[index] = counts.get(index, 0) + 1
+                if not counts:
+                    continue
+                index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+                weights = (1.0 + np.log(tf)) * idf[index]
+                weights /= np.sqrt(np.dot(weights, weights))
+                out[row] += weights @ self.coef[index + offset]
+        return out
+
+    def scores(self, text: str) -> Scores:
+        normalise = self._normalise or _normaliser()
+        self._normalise = normalise
+        normalised = normalise(text)  # once; the pieces are parts of it
+        pieces = [normalised[:WHOLE_MESSAGE_CHARS]] + long_message_sentences(normalised)
+        raw = self.logits_fast(pieces, normalised=True)
+        n_binary = 3
+        gates = 1.0 / (1.0 + np.exp(-raw[:, :n_binary]))
+        piece = 1 + int(np.argmax(gates[1:, 0])) if len(pieces) > 1 else 0
+        clear_piece = float(gates[piece, 0]) if piece else 0.0
+        # the situation of the whole message, or of the sentence that made it alarming
+        source = piece if piece and clear_piece > gates[0, 0] else 0
+        situation_logits = raw[source, n_binary:]
+        situation_logits = np.exp(situation_logits - situation_logits.max())
+        situation_logits /= situation_logits.sum()
+        return Scores(
+            clear=float(gates[0, 0]),
+            imminent=float(gates[:, 2].max()),
+            clear_piece=clear_piece,
+            risk=float(gates[0, 1]),  # sentences read alone raise false alarms here (docs/RISK.md)
+            situations={name: float(p) for name, p in zip(self.situation_names, situation_logits)},
+        )
+
+    def save(self, path: str) -> None:
+        self._normalise = None
+        self._fast = None
+        with open(path, "wb") as fh:
+            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def load(path: str) -> "SituationClassifier":
+        with open(path, "rb") as fh:
+            loaded = pickle.load(fh)
+        if not isinstance(loaded, SituationClassifier):
+            raise TypeError(f"{path} does not hold a SituationClassifier")
+        return loaded
+
+
+def _stack(*parts):
+    from scipy.sparse import hstack
+
+    parts = [p for p in parts if p is not None]
+    return parts[0] if len(parts) == 1 else hstack(parts, format="csr")

@@ -1,0 +1,112 @@
+"""Tune the risk layer on the DEVELOPMENT split of risk/data/training (never the frozen set).
+
+    .venv/bin/python scripts/tune_risk.py                 # feature comparison + threshold sweep
+    .venv/bin/python scripts/tune_risk.py --quick         # current settings only
+
+Trains on the training split, judges the development split, and prints per setting: recall of
+the right resource on clear risk (all / imminent / Spanish), how uncertain messages are met, and
+false alarms on messages without risk. The chosen thresholds go into risk/data/judge.yml.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from risk.classifier import SituationClassifier, is_dev, load_examples  # noqa: E402
+from risk.evaluation import offline_reply, right_resource  # noqa: E402
+from risk.judge import RiskJudge, settings  # noqa: E402
+
+
+def nlu_examples():
+    """The assistant's own NLU examples, as the RiskDetector component adds them in `rasa train`."""
+    from bot.nlu.risk_detector import benign_nlu_examples, load_nlu_data
+
+    return benign_nlu_examples(load_nlu_data())
+
+
+def evaluate(judge, dev, show_misses=0):
+    stats = Counter()
+    misses = []
+    for e in dev:
+        v = judge.judge(e.text)
+        if e.tier == "clear":
+            stats["clear"] += 1
+            stats["clear_es"] += e.lang == "es"
+            stats["imm"] += e.imminent
+            ok = v.tier == "clear" and right_resource(offline_reply(v.situations, v.populations, v.lang), e.labels, e.imminent)
+            stats["clear_ok"] += ok
+            stats["clear_any"] += v.tier != "none"
+            stats["clear_es_ok"] += ok and e.lang == "es"
+            stats["imm_ok"] += ok and e.imminent
+            if not ok:
+                misses.append((e, v))
+        elif e.tier == "uncertain":
+            stats["unc"] += 1
+            stats["unc_ok"] += v.tier != "none"
+        else:
+            stats["none"] += 1
+            stats["fa"] += v.tier != "none"
+            stats["fa_clear"] += v.tier == "clear"
+            if v.tier != "none":
+                misses.append((e, v))
+    r = lambda a, b: stats[a] / max(1, stats[b])  # noqa: E731
+    row = (f"clear right {r('clear_ok','clear'):.3f} (any {r('clear_any','clear'):.3f}) imminent {r('imm_ok','imm'):.3f} "
+           f"es {r('clear_es_ok','clear_es'):.3f} | uncertain met {r('unc_ok','unc'):.3f} | "
+           f"false alarms {r('fa','none'):.3f} (crisis {r('fa_clear','none'):.3f})")
+    for e, v in misses[:show_misses]:
+        print(f"   MISS [{e.tier} {','.join(e.labels)}] -> {v.tier} {v.situation} {v.score:.2f}/{v.distress:.2f} {','.join(v.signals)}: {e.text[:110]}")
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--show-misses", type=int, default=0)
+    args = parser.parse_args()
+    examples = load_examples()
+    train = [e for e in examples if not is_dev(e)] + nlu_examples()
+    dev = [e for e in examples if is_dev(e)]
+    print(f"training split {len(train)}, development split {len(dev)} "
+          f"({Counter(e.tier for e in dev)})")
+    base = settings()["thresholds"]
+    if args.quick:
+        clf = SituationClassifier.train(train)
+        print("current:", evaluate(RiskJudge(clf), dev, args.show_misses))
+        return 0
+    print("\n# features and regularisation (thresholds as in judge.yml)")
+    models = {}
+    for features, c in itertools.product(("word", "char", "word+char"), (1.0, 4.0, 16.0)):
+        start = time.time()
+        clf = SituationClassifier.train(train, c=c, features=features)
+        models[(features, c)] = clf
+        print(f"{features:9s} C={c:<5} {evaluate(RiskJudge(clf), dev)}  [{time.time() - start:.0f}s]")
+    clf = models[("word+char", 4.0)]
+    print("\n# thresholds (word+char, C=4)")
+    for clear, piece, uncertain in itertools.product((0.4, 0.5, 0.6), (0.7, 0.8, 0.9), (0.5, 0.6, 0.7)):
+        judge = RiskJudge(clf, thresholds={"clear": clear, "clear_piece": piece, "uncertain": uncertain})
+        print(f"clear {clear} piece {piece} uncertain {uncertain}: {evaluate(judge, dev)}")
+    print("\n# the imminent gate")
+    for imminent in (0.3, 0.4, 0.5, 0.6, 1.1):
+        judge = RiskJudge(clf, thresholds={"imminent": imminent})
+        print(f"imminent {imminent}: {evaluate(judge, dev)}")
+    print("\n# a runner-up situation's line")
+    for also in (0.15, 0.25, 0.35, 1.1):
+        judge = RiskJudge(clf, thresholds={"also": also})
+        print(f"also {also}: {evaluate(judge, dev)}")
+    print("\n# agreement the patterns need from the classifier")
+    for agree in (0.0, 0.1, 0.2, 0.3, 0.4, 1.1):
+        judge = RiskJudge(clf, thresholds={"pattern_agree": agree})
+        print(f"pattern_agree {agree}: {evaluate(judge, dev)}")
+    print(f"\njudge.yml now: {base}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

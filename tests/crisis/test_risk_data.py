@@ -1,0 +1,79 @@
+"""The risk data sets: training files valid and large enough, the frozen test set untouched
+since it was written and disjoint from every piece of training data."""
+import glob
+import hashlib
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from risk.classifier import TRAINING_DIR, is_dev, load_examples
+from risk.constants import POPULATIONS, SITUATIONS
+
+FROZEN = Path("tests/risk_eval/frozen")
+
+
+def _norm(text):
+    return " ".join(re.sub(r"[^\w ]", " ", text.lower()).split())
+
+
+def _frozen_messages():
+    with open(FROZEN / "messages.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _frozen_conversations():
+    with open(FROZEN / "conversations.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def test_training_data_is_valid_and_large_enough():
+    examples = load_examples()
+    tiers = Counter(e.tier for e in examples)
+    assert tiers["clear"] + tiers["uncertain"] >= 3000 and tiers["none"] >= 3000
+    labels = Counter(label for e in examples for label in e.labels)
+    for situation in SITUATIONS:
+        assert labels[situation] >= 40, situation
+    for e in examples:
+        assert e.tier in ("clear", "uncertain", "none")
+        assert all(label in SITUATIONS + ("distress",) for label in e.labels)
+        assert (e.tier == "none") == (not e.labels)
+        assert set(e.populations) <= set(POPULATIONS)
+    assert sum(e.lang == "es" for e in examples if e.tier != "none") >= 400
+    assert len(glob.glob(f"{TRAINING_DIR}/*.jsonl")) >= 7  # one file per independent writer
+
+
+def test_development_split_is_stable_and_about_a_fifth():
+    examples = load_examples()
+    dev = [e for e in examples if is_dev(e)]
+    assert 0.15 < len(dev) / len(examples) < 0.25
+    assert [is_dev(e) for e in examples[:50]] == [is_dev(e) for e in examples[:50]]
+
+
+def test_frozen_set_is_unchanged_since_it_was_written():
+    for line in (FROZEN / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        assert hashlib.sha256(Path(name).read_bytes()).hexdigest() == digest, name
+
+
+def test_frozen_set_size_and_coverage():
+    messages = _frozen_messages()
+    tiers = Counter(m["tier"] for m in messages)
+    assert len(messages) >= 600 and tiers["none"] >= 200
+    assert sum(m["lang"] == "es" and m["tier"] != "none" for m in messages) >= 40
+    assert {label for m in messages for label in m["labels"]} >= set(SITUATIONS)
+    assert len(_frozen_conversations()) >= 30
+
+
+def test_no_frozen_message_is_in_any_training_data():
+    frozen = {_norm(m["text"]) for m in _frozen_messages()}
+    frozen |= {_norm(t["user"]) for c in _frozen_conversations() for t in c["turns"] if len(t["user"].split()) > 3}
+    training = {_norm(e.text) for e in load_examples()}
+    for path in glob.glob("bot/data/**/*.yml", recursive=True):
+        data = yaml.safe_load(open(path, encoding="utf-8")) or {}
+        for item in data.get("nlu") or []:
+            for line in (item.get("examples") or "").splitlines():
+                training.add(_norm(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])))
+    assert sorted(frozen & training) == []
