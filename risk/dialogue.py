@@ -27,8 +27,7 @@ WEAK_SCORE = 0.2  # a message whose best situation or distress score reaches thi
 # After a crisis reply, a short message is "still here" ("ok", "idk", "no", "2", "hi"), unless it
 # asks for something the assistant answers: then it gets that answer.
 _REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_frequency_duration",
-                    "ask_right_for_me", "show_topics", "bot_challenge", "continue_form", "restart_form",
-                    "physical_symptom"}
+                    "ask_right_for_me", "show_topics", "bot_challenge", "continue_form", "restart_form"}
 _DENY_INTENTS = {"deny"}
 
 

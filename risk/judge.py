@@ -27,6 +27,7 @@ SETTINGS_FILE = os.path.join(os.path.dirname(__file__), "data", "judge.yml")
 # Only so much of a message is judged: a crisis message is short, and this bounds the work a
 # pasted book can cause (the channels cap messages before this; see docs/RISK.md).
 MAX_CHARS = 6_000
+SHORT_MESSAGE_WORDS = 7
 # "I'm 15", "im 14 years old", "tengo 16 años": a stated age under 18 marks a minor.
 _MINOR_AGE = re.compile(
     r"\b(?:i'?m|i am|im|am|tengo)\s+(1[0-7]|[6-9])(?:\s*(?:years?(?:\s+old)?|yrs?|yo|y/o|años|anos))?\b"
@@ -86,6 +87,7 @@ class RiskJudge:
         self._classifier = classifier
         t = {**settings()["thresholds"], **(thresholds or {})}
         self.clear = float(t["clear"])
+        self.clear_short = float(t["clear_short"])
         self.clear_piece = float(t["clear_piece"])
         self.uncertain = float(t["uncertain"])
         self.pattern_agree = float(t["pattern_agree"])
@@ -110,7 +112,10 @@ class RiskJudge:
             clear, risk = max(scores.clear, scores.clear_piece), scores.risk
             ranked = tuple(sorted(scores.situations, key=scores.situations.get, reverse=True))
             emergency = scores.imminent >= self.imminent
-            if emergency or scores.clear >= self.clear or scores.clear_piece >= self.clear_piece:
+            # a few words give n-grams little to go on ("goodbye", "would it be right for me"
+            # scored ~0.5): there the classifier must be surer, and the patterns cover short phrasings
+            clear_at = self.clear_short if len(text.split()) <= SHORT_MESSAGE_WORDS else self.clear
+            if emergency or scores.clear >= clear_at or scores.clear_piece >= self.clear_piece:
                 situation = ranked[0]
                 signals.append(f"clf.{'imminent' if emergency else 'clear'}.{situation}")
             elif risk >= self.uncertain:

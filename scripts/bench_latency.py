@@ -89,18 +89,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--model", type=Path, help="our model (default: newest in models/)")
+    parser.add_argument("--baseline", type=Path,
+                        help="a checkout of an earlier version (git worktree) with its trained model in "
+                             "<checkout>/models: measured in the same run, with its own code")
     args = parser.parse_args()
     our_model = args.model or sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1]
     stock_model = stock_bot_model(ROOT / "var" / "bench" / "stock-bot")
+    bots = [("ours", our_model, True, ROOT), ("stock rasa init", stock_model, False, ROOT)]
+    if args.baseline:
+        baseline_model = sorted((args.baseline / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1]
+        bots.insert(1, ("baseline", baseline_model, True, args.baseline.resolve()))
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for label, model, with_actions in (("ours", our_model, True), ("stock rasa init", stock_model, False)):
+        for label, model, with_actions, source in bots:
             bot_dir = work / label.replace(" ", "-")
             bot_dir.mkdir()
-            action = servers.action_server(bot_dir) if with_actions else None
-            rasa = servers.rasa_server(model, bot_dir, action.port if action else None)
+            action = servers.action_server(bot_dir, source=source) if with_actions else None
+            rasa = servers.rasa_server(model, bot_dir, action.port if action else None, source=source)
             with servers.running(*[s for s in (action, rasa) if s]):
                 url = rasa.url + "/webhooks/rest/webhook"
                 for clients in (1, 8):

@@ -53,13 +53,15 @@ def evaluate(judge, dev, show_misses=0):
         else:
             stats["none"] += 1
             stats["fa"] += v.tier != "none"
+            stats["ordinary"] += e.source == "nlu"
+            stats["fa_ordinary"] += e.source == "nlu" and v.tier != "none"
             stats["fa_clear"] += v.tier == "clear"
             if v.tier != "none":
                 misses.append((e, v))
     r = lambda a, b: stats[a] / max(1, stats[b])  # noqa: E731
     row = (f"clear right {r('clear_ok','clear'):.3f} (any {r('clear_any','clear'):.3f}) imminent {r('imm_ok','imm'):.3f} "
            f"es {r('clear_es_ok','clear_es'):.3f} | uncertain met {r('unc_ok','unc'):.3f} | "
-           f"false alarms {r('fa','none'):.3f} (crisis {r('fa_clear','none'):.3f})")
+           f"false alarms {r('fa','none'):.3f} (crisis {r('fa_clear','none'):.3f}; ordinary {r('fa_ordinary','ordinary'):.3f})")
     for e, v in misses[:show_misses]:
         print(f"   MISS [{e.tier} {','.join(e.labels)}] -> {v.tier} {v.situation} {v.score:.2f}/{v.distress:.2f} {','.join(v.signals)}: {e.text[:110]}")
     return row
@@ -70,8 +72,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--show-misses", type=int, default=0)
     args = parser.parse_args()
-    examples = load_examples()
-    train = [e for e in examples if not is_dev(e)] + nlu_examples()
+    examples = load_examples() + nlu_examples()  # the assistant's own NLU examples: ordinary messages
+    train = [e for e in examples if not is_dev(e)]
     dev = [e for e in examples if is_dev(e)]
     print(f"training split {len(train)}, development split {len(dev)} "
           f"({Counter(e.tier for e in dev)})")
@@ -100,6 +102,10 @@ def main() -> int:
     for also in (0.15, 0.25, 0.35, 1.1):
         judge = RiskJudge(clf, thresholds={"also": also})
         print(f"also {also}: {evaluate(judge, dev)}")
+    print("\n# the classifier's confidence needed for a short message (the patterns cover short phrasings)")
+    for short in (0.45, 0.6, 0.7, 0.8, 0.9):
+        judge = RiskJudge(clf, thresholds={"clear_short": short})
+        print(f"clear_short {short}: {evaluate(judge, dev)}")
     print("\n# agreement the patterns need from the classifier")
     for agree in (0.0, 0.1, 0.2, 0.3, 0.4, 1.1):
         judge = RiskJudge(clf, thresholds={"pattern_agree": agree})

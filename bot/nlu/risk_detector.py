@@ -149,6 +149,9 @@ class RiskDetector(GraphComponent):
             message.set(INTENT, dict(fallback), add_to_output=True)
             message.set(INTENT_RANKING_KEY, [dict(fallback)] + [r for r in ranking if r != fallback],
                         add_to_output=True)
+        elif message.get(INTENT_RANKING_KEY):
+            # the risk layer alone decides what is risk, also further down the ranking
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
 
 def benign_nlu_examples(training_data: TrainingData, risk_intent: str = RISK_INTENT) -> List[Any]:

@@ -62,8 +62,8 @@ def test_each_situation_gets_its_specific_resource(rasa_without_actions, message
         ("I was raped", ["1-800-656-4673", "not your fault"], []),
         ("I am being abused", ["1-800-", "911"], []),
         ("I was beaten up by my husband", ["1-800-799-7233", "911"], []),
-        ("My head hurts", ["can't give medical advice"], ["988", "911", "Sorry, I'm not sure"]),
-        ("My foot hurts", ["can't give medical advice"], ["988", "911", "Sorry, I'm not sure"]),
+        ("My head hurts", ["medical advice", "a doctor"], ["988", "911", "Sorry, I'm not sure"]),
+        ("My foot hurts", ["medical advice", "a doctor"], ["988", "911", "Sorry, I'm not sure"]),
         ("I am having a heart attack", ["911"], []),
     ],
 )

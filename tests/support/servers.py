@@ -88,9 +88,9 @@ class Server:
     """A subprocess serving HTTP on 127.0.0.1:<port>."""
 
     def __init__(self, name: str, args: List[str], port: int, health_path: str, workdir: Path,
-                 env: Optional[Dict[str, str]] = None, startup_timeout_s: float = 120.0):
+                 env: Optional[Dict[str, str]] = None, startup_timeout_s: float = 120.0, cwd: Path = ROOT):
         self.name, self.args, self.port, self.health_path = name, args, port, health_path
-        self.workdir, self.startup_timeout_s = workdir, startup_timeout_s
+        self.workdir, self.startup_timeout_s, self.cwd = workdir, startup_timeout_s, cwd
         self.env = {**os.environ, **(env or {})}
         self.log = workdir / f"{name}-{port}.log"
         self.process: Optional[subprocess.Popen] = None
@@ -101,7 +101,7 @@ class Server:
 
     def start(self) -> "Server":
         log_file = open(self.log, "w")
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log_file,
+        self.process = subprocess.Popen(self.args, cwd=self.cwd, env=self.env, stdout=log_file,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         wait_for_http(self.url + self.health_path, self.startup_timeout_s, self.process, self.log)
         return self
@@ -133,19 +133,31 @@ def write_endpoints(workdir: Path, action_port: Optional[int], tracker_db: Path)
 
 
 def rasa_server(model: Path, workdir: Path, action_port: Optional[int], port: Optional[int] = None,
-                credentials: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> Server:
+                credentials: Optional[Path] = None, env: Optional[Dict[str, str]] = None,
+                source: Path = ROOT) -> Server:
+    """`source`: the checkout whose code the model's custom components come from."""
     port = port or free_port()
     endpoints = write_endpoints(workdir, action_port, workdir / "tracker.db")
     args = [RASA, "run", "--enable-api", "--model", str(model), "--port", str(port),
-            "--endpoints", str(endpoints), "--credentials", str(credentials or ROOT / "credentials.yml"),
+            "--endpoints", str(endpoints), "--credentials", str(credentials or source / "credentials.yml"),
             "--interface", "127.0.0.1"]
-    return Server("rasa", args, port, "/status", workdir, env=env, startup_timeout_s=180)
+    return Server("rasa", args, port, "/status", workdir, env=_with_source(env, source), startup_timeout_s=180,
+                  cwd=source)
 
 
-def action_server(workdir: Path, port: Optional[int] = None, env: Optional[Dict[str, str]] = None) -> Server:
+def action_server(workdir: Path, port: Optional[int] = None, env: Optional[Dict[str, str]] = None,
+                  source: Path = ROOT) -> Server:
     port = port or free_port()
     args = [RASA, "run", "actions", "--actions", "actions", "--port", str(port)]
-    return Server("actions", args, port, "/health", workdir, env=env, startup_timeout_s=120)
+    return Server("actions", args, port, "/health", workdir, env=_with_source(env, source),
+                  startup_timeout_s=120, cwd=source)
+
+
+def _with_source(env: Optional[Dict[str, str]], source: Path) -> Optional[Dict[str, str]]:
+    """Another checkout's code comes first on the path (benchmarks of an earlier version)."""
+    if source == ROOT:
+        return env
+    return {**(env or {}), "PYTHONPATH": str(source)}
 
 
 def provider_service(workdir: Path, port: Optional[int] = None, database_url: Optional[str] = None,
