@@ -74,9 +74,10 @@ def test_crisis_message_gets_988_first(assistant, chat):
 
 
 def test_need_help_now_button_gives_the_crisis_resources(assistant, chat):
-    greeting = chat(assistant, new_sender(), "hi")
+    sender = new_sender()  # a button is honoured in the conversation it was sent in
+    greeting = chat(assistant, sender, "hi")
     payload = next(b["payload"] for r in greeting for b in r.get("buttons", []) if b["title"] == "I need help now")
-    replies = chat(assistant, new_sender(), payload)
+    replies = chat(assistant, sender, payload)
     assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
 
 
