@@ -25,8 +25,12 @@ from risk.language import language_of
 
 SETTINGS_FILE = os.path.join(os.path.dirname(__file__), "data", "judge.yml")
 # Only so much of a message is judged: a crisis message is short, and this bounds the work a
-# pasted book can cause (the channels cap messages before this; see docs/RISK.md).
-MAX_CHARS = 6_000
+# pasted book can cause (tens of milliseconds at this length; see docs/RISK.md).
+MAX_CHARS = 2_000
+# "??????" x 10,000 took spaCy's tokenizer seconds: a character repeated more than three times,
+# or a run of punctuation longer than six, says nothing more when cut short.
+_REPEATS = re.compile(r"(.)\1{3,}", re.DOTALL)
+_PUNCTUATION_RUN = re.compile(r"([^\w\s]{6})[^\w\s]+")
 SHORT_MESSAGE_WORDS = 7
 # "I'm 15", "im 14 years old", "tengo 16 años": a stated age under 18 marks a minor.
 _MINOR_AGE = re.compile(
@@ -97,7 +101,7 @@ class RiskJudge:
     def judge(self, text: Optional[str]) -> Verdict:
         if not isinstance(text, str) or not text.strip():
             return Verdict()
-        text = text[:MAX_CHARS]
+        text = _PUNCTUATION_RUN.sub(r"\1", _REPEATS.sub(r"\1\1\1", text[:MAX_CHARS * 4]))[:MAX_CHARS]
         found = self._detector.assess(text)
         lang = language_of(text)
         populations = set(found.population)
