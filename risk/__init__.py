@@ -1,17 +1,13 @@
-"""Rasa-free risk detection core.
+"""Rasa-free risk core: what a message says about risk, and what the crisis layer does about it.
 
-`assess(text)` loads the spaCy pipeline and the data files on first use (a second
-or two), so importing this package stays cheap for modules that only need names.
+- `judge.RiskJudge`: the verdict on one message (tier, situation, level, populations, language),
+  combining `detector` (explicit patterns compiled by `patterns`) and `classifier` (trained on
+  `data/training`), with `language` and `segment`;
+- `dialogue.decide`: crisis reply, screening question, follow-up or nothing, from the verdicts of
+  a conversation's messages;
+- `resources`: the crisis facts and replies of `data/crisis_resources.yml`;
+- `evaluation`: what counts as the right answer, for tuning and for the frozen-set evaluation.
+
+Importing the package is cheap: spaCy and the models load when a detector or judge is built.
+See docs/RISK.md.
 """
-from typing import Optional
-
-from risk.constants import CATEGORIES, LEVELS, POPULATIONS, RISK_INTENT
-
-
-def assess(text: Optional[str]):
-    from risk.detector import assess as _assess
-
-    return _assess(text)
-
-
-__all__ = ["CATEGORIES", "LEVELS", "POPULATIONS", "RISK_INTENT", "assess"]
