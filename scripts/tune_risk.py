@@ -94,22 +94,16 @@ def main() -> int:
     for clear, piece, uncertain in itertools.product((0.4, 0.5, 0.6), (0.7, 0.8, 0.9), (0.5, 0.6, 0.7)):
         judge = RiskJudge(clf, thresholds={"clear": clear, "clear_piece": piece, "uncertain": uncertain})
         print(f"clear {clear} piece {piece} uncertain {uncertain}: {evaluate(judge, dev)}")
-    print("\n# the imminent gate")
-    for imminent in (0.3, 0.4, 0.5, 0.6, 1.1):
-        judge = RiskJudge(clf, thresholds={"imminent": imminent})
-        print(f"imminent {imminent}: {evaluate(judge, dev)}")
-    print("\n# a runner-up situation's line")
-    for also in (0.15, 0.25, 0.35, 1.1):
-        judge = RiskJudge(clf, thresholds={"also": also})
-        print(f"also {also}: {evaluate(judge, dev)}")
-    print("\n# the classifier's confidence needed for a short message (the patterns cover short phrasings)")
-    for short in (0.45, 0.6, 0.7, 0.8, 0.9):
-        judge = RiskJudge(clf, thresholds={"clear_short": short})
-        print(f"clear_short {short}: {evaluate(judge, dev)}")
-    print("\n# agreement the patterns need from the classifier")
-    for agree in (0.0, 0.1, 0.2, 0.3, 0.4, 1.1):
-        judge = RiskJudge(clf, thresholds={"pattern_agree": agree})
-        print(f"pattern_agree {agree}: {evaluate(judge, dev)}")
+    for title, name, values in [
+        ("the imminent gate", "imminent", (0.3, 0.4, 0.5, 0.6, 1.1)),
+        ("a runner-up situation's line", "also", (0.15, 0.25, 0.35, 1.1)),
+        ("the classifier's confidence needed for a short message (the patterns cover short phrasings)",
+         "clear_short", (0.45, 0.6, 0.7, 0.8, 0.9)),
+        ("agreement the patterns need from the classifier", "pattern_agree", (0.0, 0.1, 0.2, 0.3, 0.4, 1.1)),
+    ]:
+        print(f"\n# {title}")
+        for value in values:
+            print(f"{name} {value}: {evaluate(RiskJudge(clf, thresholds={name: value}), dev)}")
     print(f"\njudge.yml now: {base}")
     return 0
 
