@@ -9,6 +9,11 @@ MODEL_DIR := models
 # credentials.yml reads the SMS channel's Twilio token from the environment and Rasa
 # refuses to start while it is unset. Laptop default only; production sets its own.
 export TWILIO_AUTH_TOKEN ?= dev-only-twilio-token
+# The REST channel's and the action server's shared secrets. Unset, a laptop derives them from
+# its development data-key file, so `make run`, `make shell` and `make actions` agree
+# (privacy/dev_secrets.py); production sets both.
+export REST_CHANNEL_TOKEN ?= $(shell $(PY) -m privacy.dev_secrets REST_CHANNEL_TOKEN 2>/dev/null)
+export ACTION_SERVER_TOKEN ?= $(shell $(PY) -m privacy.dev_secrets ACTION_SERVER_TOKEN 2>/dev/null)
 
 .PHONY: setup setup-test train run shell actions validate test test-fast test-stories test-nlu \
         cross-validate bench eval-risk tune-risk crisis-responses clean
@@ -28,9 +33,10 @@ train: setup
 run: train
 	$(PY) scripts/run_stack.py
 
-# Talk to the assistant in the terminal (start `make actions` in another terminal for forms).
+# Talk to the assistant in the terminal, also while `make run` runs (it uses that action server;
+# without `make run`, start `make actions` in another terminal for forms).
 shell: train
-	$(RASA) shell --endpoints endpoints.yml
+	$(RASA) shell --endpoints endpoints.yml --port 5006
 
 actions: setup
 	$(RASA) run actions --actions actions --port 5055

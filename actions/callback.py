@@ -10,8 +10,6 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -20,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import intake
 from actions.preference_parsing import clean_text
 from actions.preferences import INTERRUPT_INTENTS, answered_just_now, is_risk_message, latest_intent
+from privacy import contact
 
 logger = logging.getLogger(__name__)
 
@@ -41,25 +40,21 @@ def parse_first_name(text: str) -> Optional[str]:
 
 
 def parse_contact(text: str) -> Optional[Tuple[str, str]]:
-    """(method, normalised value) for an email or a phone number (US by default), else None."""
+    """(method, normalised value) for an email or a phone number in the text, else None.
+
+    privacy.contact normalises (E.164, default region from DEFAULT_PHONE_REGION); a phone number
+    must also be a valid one, so a typo is asked again rather than stored.
+    """
     text = clean_text(text)
-    email = re.search(r"[^\s<>@,;]+@[^\s<>@,;]+", text)
-    if email:
+    if "@" in text:
+        emails = contact.find_emails(text)
+        return ("email", emails[0]) if emails else None
+    for number in contact.find_phone_numbers(text):
         try:
-            checked = validate_email(email.group(0).strip(".)("), check_deliverability=False)
-            return "email", checked.normalized
-        except EmailNotValidError:
-            return None
-    candidate = re.search(r"\+?[\d][\d\s().-]{5,20}\d", text)
-    if not candidate:
-        return None
-    try:
-        number = phonenumbers.parse(candidate.group(0), "US")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return "phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return "phone", contact.normalize_phone(number, require_valid=True)
+        except ValueError:
+            continue
+    return None
 
 
 class ActionRecordCallbackConsent(Action):

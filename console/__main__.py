@@ -9,7 +9,6 @@ import sys
 from console.settings import ConsoleSettings
 from console.staff import ROLE_ADMIN, ROLE_COORDINATOR, ROLES, StaffDirectory, StaffError, make_hasher
 from intake.config import make_engine
-from intake.masking import mask_conversation_id
 from intake.migrate import ensure_schema
 
 
@@ -44,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     purge = sub.add_parser("purge", help="delete inquiries and transcripts older than the retention period")
     purge.add_argument("--days", type=int, help="defaults to INTAKE_RETENTION_DAYS (180)")
     delete = sub.add_parser("delete", help="delete a person's data on request, everywhere")
-    delete.add_argument("--conversation-id")
-    delete.add_argument("--phone", help="SMS number (any format); also removes callbacks to it")
-    delete.add_argument("--email", help="removes callbacks to this address")
+    delete.add_argument("--conversation-id", help="one conversation: its inquiry and transcript")
+    delete.add_argument("--phone", help="a phone number in any format: the SMS conversation from it, callbacks "
+                                        "to it and every conversation that mentions it")
+    delete.add_argument("--email", help="callbacks to this address and every conversation that mentions it")
     seed = sub.add_parser("seed-demo", help="add fictional demo inquiries (never on a real database)")
     seed.add_argument("--bulk", type=int, default=0, help="also add N generated inquiries")
     args = parser.parse_args(argv)
@@ -96,8 +96,11 @@ def main(argv: list[str] | None = None) -> int:
                     from console.retention import delete_person
                     result = delete_person(engine, transcripts, conversation_id=args.conversation_id,
                                            phone=args.phone, email=args.email)
-                    who = mask_conversation_id(args.conversation_id or args.phone or args.email or "")
-                    print(f"deleted {result.inquiries} inquiries and {result.transcript_events} transcript events for {who}")
+                    # the output names what was asked for, never the number or address itself
+                    asked = [what for what, given in (("conversation id", args.conversation_id),
+                                                      ("phone number", args.phone), ("email address", args.email)) if given]
+                    print(f"deleted {result.inquiries} inquiries and {result.transcript_events} transcript events "
+                          f"for the given {' and '.join(asked)}")
                 else:
                     from console.demo import seed_bulk, seed_showcase
                     from intake.store import IntakeStore

@@ -6,13 +6,18 @@ import asyncio
 from aiohttp import web
 
 from console import audit
-from console.inquiries import FilterError, QueueFilter, has_new_risk
+from console.inquiries import has_new_risk
+from console.params import MAX_PAGE, ParamError, queue_filter, record_id, whole_number
 from console.presentation import display_conversation_id, iso, parse_preferences
 from console.security import ENGINE_KEY
 from console.transcripts import TranscriptUnavailable
 from console.views import REPO_KEY, TRANSCRIPTS_KEY
 
 MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 50
+LIST_PARAMETERS = frozenset({"status", "channel", "risk", "state", "from", "to", "callback", "page", "per_page"})
+DETAIL_PARAMETERS = frozenset({"include"})
+INCLUDE_VALUES = ("", "transcript")
 
 
 def _callback(method, name, value, requested_at) -> dict | None:
@@ -44,17 +49,27 @@ def _bad_request(message: str) -> web.Response:
     return web.json_response({"error": message}, status=400)
 
 
+def _not_found() -> web.Response:
+    return web.json_response({"error": "not found"}, status=404)
+
+
+def _check_parameter_names(request: web.Request, allowed: frozenset[str]) -> None:
+    """Unknown or repeated parameters are refused rather than silently ignored (a typo is not a filter)."""
+    for name in request.query:
+        if name not in allowed:
+            raise ParamError(f"unknown parameter {name[:40]!r}; expected one of {', '.join(sorted(allowed))}")
+        if len(request.query.getall(name)) > 1:
+            raise ParamError(f"parameter {name!r} given more than once")
+
+
 async def api_inquiries(request: web.Request) -> web.Response:
     try:
-        flt = QueueFilter.from_query(request.query)
-        page = int(request.query.get("page", "1"))
-        per_page = int(request.query.get("per_page", "50"))
-    except FilterError as exc:
+        _check_parameter_names(request, LIST_PARAMETERS)
+        flt = queue_filter(request.query)
+        page = whole_number(request.query.get("page"), "page", default=1, maximum=MAX_PAGE)
+        per_page = whole_number(request.query.get("per_page"), "per_page", default=DEFAULT_PER_PAGE, maximum=MAX_PER_PAGE)
+    except ParamError as exc:
         return _bad_request(str(exc))
-    except ValueError:
-        return _bad_request("page and per_page must be integers")
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        return _bad_request(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
     result = await asyncio.to_thread(request.app[REPO_KEY].queue, flt, page, per_page)
     await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "api_list", None, f"page {page}")
     return web.json_response(
@@ -69,13 +84,18 @@ async def api_inquiries(request: web.Request) -> web.Response:
 
 
 async def api_inquiry(request: web.Request) -> web.Response:
+    inquiry_id = record_id(request.match_info["inquiry_id"])
+    if inquiry_id is None:
+        return _not_found()
     try:
-        inquiry_id = int(request.match_info["inquiry_id"])
-    except ValueError:
-        return web.json_response({"error": "not found"}, status=404)
+        _check_parameter_names(request, DETAIL_PARAMETERS)
+        if request.query.get("include", "") not in INCLUDE_VALUES:
+            raise ParamError("include must be 'transcript' or left out")
+    except ParamError as exc:
+        return _bad_request(str(exc))
     inquiry = await asyncio.to_thread(request.app[REPO_KEY].get, inquiry_id)
     if inquiry is None:
-        return web.json_response({"error": "not found"}, status=404)
+        return _not_found()
     await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "api_view", inquiry_id)
     callback = inquiry["callback"]
     body = {

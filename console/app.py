@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp_remotes import XForwardedRelaxed
 from aiohttp_session import session_middleware
 
 from console import api, views
@@ -19,12 +20,11 @@ from console.security import (
     ENGINE_KEY,
     SETTINGS_KEY,
     STAFF_KEY,
-    TLSAwareCookieStorage,
     auth_middleware,
     csrf_middleware,
-    proxy_middleware,
     security_headers_middleware,
 )
+from console.sessions import DatabaseSessionStorage
 from console.settings import ConsoleSettings
 from console.staff import StaffDirectory, make_hasher
 from console.throttle import LoginThrottle
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).parent
 ANNOUNCER_TASK_KEY = web.AppKey("risk_announcer_task", asyncio.Task)
 SESSION_COOKIE_NAME = "console_session"
+SIGNIN_COOKIE_NAME = "console_signin"
 
 
 def add_routes(app: web.Application) -> None:
@@ -46,6 +47,8 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/login", views.login_submit, name="login_submit")
     r.add_post("/logout", views.logout, name="logout")
     r.add_get("/", views.index, name="index")
+    r.add_get("/account/password", views.account_password, name="account_password")
+    r.add_post("/account/password", views.account_password_submit, name="account_password_submit")
     r.add_get("/queue", views.queue_page, name="queue")
     r.add_get("/queue.csv", views.queue_csv, name="queue_csv")
     r.add_get("/inquiries/{inquiry_id}", views.inquiry_page, name="inquiry")
@@ -56,6 +59,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/admin/staff", views.admin_staff, name="admin_staff")
     r.add_post("/admin/staff", views.admin_staff_add, name="admin_staff_add")
     r.add_post("/admin/staff/active", views.admin_staff_active, name="admin_staff_active")
+    r.add_post("/admin/staff/password", views.admin_staff_password, name="admin_staff_password")
     r.add_get("/admin/tokens", views.admin_tokens, name="admin_tokens")
     r.add_post("/admin/tokens", views.admin_tokens_create, name="admin_tokens_create")
     r.add_post("/admin/tokens/{token_id}/revoke", views.admin_tokens_revoke, name="admin_tokens_revoke")
@@ -67,22 +71,22 @@ def add_routes(app: web.Application) -> None:
 def create_app(settings: ConsoleSettings | None = None, *, announce_risk: bool = True) -> web.Application:
     settings = settings or ConsoleSettings.from_env()
     engine = make_engine(settings.intake_database_url)
-    storage = TLSAwareCookieStorage(
-        settings.secret_key,
+    storage = DatabaseSessionStorage(
+        engine,
+        secret_key=settings.secret_key,
         cookie_name=SESSION_COOKIE_NAME,
-        httponly=True,
-        samesite="Lax",  # Strict would drop the cookie when a webhook link is followed from team chat
+        signin_cookie_name=SIGNIN_COOKIE_NAME,
         max_age=settings.session_max_hours * 3600,
-        secure_mode=settings.cookie_secure,
+        idle_timeout=settings.session_idle_minutes * 60,
+        secure=settings.secure_cookies,  # fixed at start: the deployment, not each request, decides
+        samesite="Lax",  # Strict would drop the cookie when a webhook link is followed from team chat
     )
+    middlewares = [security_headers_middleware, session_middleware(storage), auth_middleware, csrf_middleware]
+    if settings.trust_proxy:
+        # aiohttp-remotes, not our own header parsing: it also takes the client address (login throttling) from the proxy
+        middlewares.insert(0, XForwardedRelaxed().middleware)
     app = web.Application(
-        middlewares=[
-            proxy_middleware(settings.trust_proxy),
-            security_headers_middleware,
-            session_middleware(storage),
-            auth_middleware,
-            csrf_middleware,
-        ],
+        middlewares=middlewares,
         client_max_size=256 * 1024,  # forms are small; refuse huge bodies early
     )
     app[SETTINGS_KEY] = settings

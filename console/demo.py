@@ -9,10 +9,12 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from console.transcripts import TrackerTranscripts, events
+from intake.encryption import callback_columns, seal_preferences
 from intake.levels import risk_rank
 from intake.migrate import ensure_schema
 from intake.models import inquiries, risk_events
 from intake.store import IntakeStore, utcnow
+from privacy.crypto import cipher
 
 FIRST_NAMES = ["Avery", "Jordan", "Robin", "Sam", "Alex", "Casey", "Morgan", "Riley", "Quinn", "Rowan", "Noor", "Mika"]
 STATES = ["CA", "NY", "TX", "OR", "WA", "IL", "MA", "CO"]
@@ -45,15 +47,15 @@ def seed_bulk(engine: Engine, count: int, seed: int = 7) -> None:
         prefs = fictional_preferences(rng)
         row = {
             "conversation_id": cid, "channel": channel, "status": rng.choice(["new", "new", "in_review", "contacted", "closed"]),
-            "created_at": created, "updated_at": created, "preferences": json.dumps(prefs), "state": prefs["state"],
+            "created_at": created, "updated_at": created, "preferences": seal_preferences(json.dumps(prefs)), "state": prefs["state"],
             "risk_rank": 0, "callback_requested": False, "callback_first_name": None,
-            "callback_contact_method": None, "callback_contact_value": None, "callback_requested_at": None,
+            "callback_contact_method": None, "callback_contact_value": None, "callback_contact_index": None,
+            "callback_requested_at": None,
             "risk_level": None, "last_risk_at": None, "last_risk_category": None,
         }
         if rng.random() < 0.2:
-            row.update(callback_requested=True, callback_first_name=rng.choice(FIRST_NAMES),
-                       callback_contact_method="email", callback_contact_value=f"person{i}@example.org",
-                       callback_requested_at=created)
+            row.update(callback_requested=True, callback_requested_at=created,
+                       **callback_columns(rng.choice(FIRST_NAMES), "email", f"person{i}@example.org"))
         if rng.random() < 0.05:
             category, level = rng.choice(CATEGORIES)
             row.update(risk_level=level, risk_rank=risk_rank(level), last_risk_at=created, last_risk_category=category)
@@ -72,7 +74,7 @@ def seed_bulk(engine: Engine, count: int, seed: int = 7) -> None:
 
 
 def add_transcript(transcripts: TrackerTranscripts, conversation_id: str, turns: list[tuple[str, str]], start: float | None = None) -> None:
-    """Write user/bot events the way Rasa's SQLTrackerStore stores them."""
+    """Write user/bot events the way our Rasa tracker store stores them (data encrypted)."""
     t = start or time.time() - 600
     rows = []
     for i, (speaker, text) in enumerate(turns):
@@ -80,11 +82,12 @@ def add_transcript(transcripts: TrackerTranscripts, conversation_id: str, turns:
         rows.append({
             "sender_id": conversation_id, "type_name": type_name, "timestamp": t + i * 20,
             "intent_name": "inform" if type_name == "user" else None,
-            "action_name": None, "data": json.dumps({"event": type_name, "timestamp": t + i * 20, "text": text}),
+            "action_name": None,
+            "data": cipher().encrypt(json.dumps({"event": type_name, "timestamp": t + i * 20, "text": text})),
         })
         rows.append({"sender_id": conversation_id, "type_name": "action", "timestamp": t + i * 20 + 1,
                      "intent_name": None, "action_name": "action_listen",
-                     "data": json.dumps({"event": "action", "name": "action_listen"})})
+                     "data": cipher().encrypt(json.dumps({"event": "action", "name": "action_listen"}))})
     with transcripts.engine.begin() as conn:
         conn.execute(events.insert(), rows)
 

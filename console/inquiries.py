@@ -1,4 +1,8 @@
-"""Queries behind the queue, the inquiry page, the JSON API and the CSV export."""
+"""Queries behind the queue, the inquiry page, the JSON API and the CSV export.
+
+Rows leave this module with the encrypted columns decrypted (intake.encryption), so pages,
+API and CSV show readable values to signed-in staff and never touch ciphertext.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,6 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from console import audit
+from intake.encryption import decrypted
 from intake.levels import CHANNELS, RISK_FILTERS, STATUS_TRANSITIONS, STATUSES
 from intake.models import inquiries, risk_events, status_changes
 from intake.store import inquiry_to_dict, utcnow
@@ -160,7 +165,7 @@ class InquiryRepository:
         page = max(1, page)
         query = select(*_QUEUE_COLUMNS).where(*where).order_by(*QUEUE_ORDER).limit(page_size).offset((page - 1) * page_size)
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = [decrypted(r) for r in conn.execute(query)]
             total = conn.execute(select(func.count()).select_from(inquiries).where(*where)).scalar()
             counts = self._counts(conn)
         return QueuePage(rows=rows, total=total, page=page, page_size=page_size, counts=counts)
@@ -185,7 +190,8 @@ class InquiryRepository:
 
     def export_rows(self, flt: QueueFilter) -> Iterator[Any]:
         with self.engine.connect() as conn:
-            yield from conn.execute(select(*_QUEUE_COLUMNS).where(*flt.conditions()).order_by(*QUEUE_ORDER))
+            for row in conn.execute(select(*_QUEUE_COLUMNS).where(*flt.conditions()).order_by(*QUEUE_ORDER)):
+                yield decrypted(row)
 
     def states(self) -> list[str]:
         with self.engine.connect() as conn:

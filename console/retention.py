@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 from console import audit
 from console.transcripts import TrackerTranscripts, compact_sqlite
 from intake.models import inquiries, risk_events, status_changes
-from intake.store import normalize_phone, utcnow
+from intake.store import utcnow
+from privacy import contact
+from privacy.identifiers import sms_conversation_id
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +29,7 @@ def _delete_inquiries(conn, inquiry_ids: list[int]) -> int:
     if not inquiry_ids:
         return 0
     deleted = 0
-    for start in range(0, len(inquiry_ids), 500):
-        chunk = inquiry_ids[start:start + 500]
+    for chunk in _chunks(inquiry_ids):
         conn.execute(delete(risk_events).where(risk_events.c.inquiry_id.in_(chunk)))
         conn.execute(delete(status_changes).where(status_changes.c.inquiry_id.in_(chunk)))
         deleted += conn.execute(delete(inquiries).where(inquiries.c.id.in_(chunk))).rowcount
@@ -62,29 +63,37 @@ def delete_person(
     email: str | None = None,
     actor: str = "cli",
 ) -> DeletionResult:
-    """Remove everything held about a person: their inquiries (by conversation id; by phone the
-    SMS conversation and any callback to that number; by email any callback to that address)
-    and the transcripts of those conversations."""
+    """Remove everything held about a person, in the intake database and the tracker store:
+
+    - by conversation id: that conversation's inquiry and transcript;
+    - by phone (any format): inquiries with a callback to the number (found by its blind index),
+      the SMS conversation from it (inquiry and transcript), and every conversation whose
+      visitor messages mention it;
+    - by email: inquiries with a callback to the address and every conversation mentioning it.
+
+    Raises ValueError (without echoing it) for a phone number or address that cannot be one.
+    The audit trail records inquiry ids only.
+    """
     conditions = []
     conversation_ids: set[str] = set()
+    phones: list[str] = []
+    emails: list[str] = []
     if conversation_id:
-        conditions.append(inquiries.c.conversation_id == conversation_id)
         conversation_ids.add(conversation_id)
     if phone:
-        number = normalize_phone(phone)
-        conditions.append(inquiries.c.conversation_id == number)
-        conditions.append(
-            (inquiries.c.callback_contact_method == "phone") & (inquiries.c.callback_contact_value == number)
-        )
-        conversation_ids.add(number)
+        number = contact.normalize_phone(phone)
+        phones.append(number)
+        conditions.append(inquiries.c.callback_contact_index == contact.contact_index(contact.PHONE, number))
+        # the SMS conversation, and its id from before ids were namespaced (the number itself)
+        conversation_ids.update((sms_conversation_id(number), number))
     if email:
-        address = email.strip()
-        conditions.append(
-            (inquiries.c.callback_contact_method == "email")
-            & (inquiries.c.callback_contact_value.ilike(address.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"), escape="\\"))
-        )
-    if not conditions:
+        address = contact.normalize_email(email)
+        emails.append(address)
+        conditions.append(inquiries.c.callback_contact_index == contact.contact_index(contact.EMAIL, address))
+    if not conditions and not conversation_ids:
         raise ValueError("give a conversation id, a phone number or an email address")
+    conversation_ids |= transcripts.conversations_mentioning(phones=phones, emails=emails)
+    conditions.extend(inquiries.c.conversation_id.in_(chunk) for chunk in _chunks(sorted(conversation_ids)))
     with engine.begin() as conn:
         rows = conn.execute(select(inquiries.c.id, inquiries.c.conversation_id).where(or_(*conditions))).all()
         deleted = _delete_inquiries(conn, [r.id for r in rows])
@@ -97,3 +106,8 @@ def delete_person(
     events = transcripts.delete_conversations(conversation_ids)
     logger.info("deletion on request removed %d inquiries and %d transcript events", deleted, events)
     return DeletionResult(deleted, events)
+
+
+def _chunks(values: list, size: int = 500) -> list[list]:
+    """Keeps IN lists within the databases' parameter limits."""
+    return [values[start:start + size] for start in range(0, len(values), size)]

@@ -1,22 +1,21 @@
-"""Middlewares: TLS detection, security headers, authentication (deny by default), roles, CSRF.
+"""Middlewares: security headers, authentication (deny by default), roles, CSRF.
 
 Authentication is enforced here for every route rather than per handler, so a new route is
-protected unless it is deliberately named in PUBLIC_ROUTES.
+protected unless it is deliberately named in PUBLIC_ROUTES. Sessions themselves are kept
+server-side (console.sessions).
 """
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import hmac
 import logging
 import secrets
-import time
 from urllib.parse import quote
 
 from aiohttp import web
 from aiohttp_session import get_session, new_session
-from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
+from console.sessions import STAFF_ID
 from console.staff import StaffMember
 from console.tokens import verify_token
 
@@ -32,47 +31,6 @@ CSRF_HEADER = "X-CSRF-Token"
 SETTINGS_KEY = web.AppKey("settings", object)
 STAFF_KEY = web.AppKey("staff_directory", object)
 ENGINE_KEY = web.AppKey("intake_engine", object)
-
-_secure_request: contextvars.ContextVar[bool] = contextvars.ContextVar("secure_request", default=False)
-
-
-class TLSAwareCookieStorage(EncryptedCookieStorage):
-    """Encrypted cookie whose Secure flag follows the request: set whenever it came over TLS.
-
-    aiohttp-session only takes a fixed `secure` flag; the console runs on plain HTTP on a laptop
-    and behind TLS in production, so the flag is decided per response.
-    """
-
-    def __init__(self, *args, secure_mode: str = "auto", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.secure_mode = secure_mode
-
-    async def save_session(self, request, response, session):
-        secure = self.secure_mode == "always" or (self.secure_mode == "auto" and request.secure)
-        token = _secure_request.set(secure)
-        try:
-            await super().save_session(request, response, session)
-        finally:
-            _secure_request.reset(token)
-
-    def save_cookie(self, response, cookie_data, *, max_age=None):
-        params = self._cookie_params
-        original = params.get("secure")
-        params["secure"] = _secure_request.get() or None
-        try:
-            super().save_cookie(response, cookie_data, max_age=max_age)
-        finally:
-            params["secure"] = original
-
-
-def proxy_middleware(trust_proxy: bool):
-    @web.middleware
-    async def middleware(request: web.Request, handler):
-        if trust_proxy and request.headers.get("X-Forwarded-Proto", "").lower() == "https":
-            request = request.clone(scheme="https")
-        return await handler(request)
-
-    return middleware
 
 
 @web.middleware
@@ -100,7 +58,7 @@ def _add_headers(request: web.Request, response) -> None:
     headers.setdefault("Referrer-Policy", "no-referrer")
     if not request.path.startswith("/static/"):
         headers.setdefault("Cache-Control", "no-store")  # pages hold personal data
-    if request.secure:
+    if request.secure or request.app[SETTINGS_KEY].secure_cookies:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
@@ -113,13 +71,9 @@ def csrf_token(session) -> str:
 
 
 async def start_staff_session(request: web.Request, member: StaffMember) -> None:
-    """A fresh session (new CSRF token) on sign-in, so nothing from before sign-in carries over."""
+    """A fresh session (new token, new CSRF token) on sign-in, so nothing from before carries over."""
     session = await new_session(request)
-    now = int(time.time())
-    session["staff_id"] = member.id
-    session["pw"] = member.password_changed_at.isoformat() if member.password_changed_at else ""
-    session["issued"] = now
-    session["seen"] = now
+    session[STAFF_ID] = member.id
     session["csrf"] = secrets.token_urlsafe(32)
 
 
@@ -129,24 +83,17 @@ def _login_redirect(request: web.Request) -> web.HTTPException:
 
 
 async def _staff_from_session(request: web.Request) -> StaffMember | None:
-    settings = request.app[SETTINGS_KEY]
+    """The signed-in member. Expiry, sign-out and password changes are the session store's
+    business (the row is gone); the account is checked here as well so a disabled member is
+    refused even if a session row outlived the change."""
     session = await get_session(request)
-    staff_id = session.get("staff_id")
+    staff_id = session.get(STAFF_ID)
     if not isinstance(staff_id, int):
         return None
-    now = int(time.time())
-    expired = (
-        now - int(session.get("seen", 0)) > settings.session_idle_minutes * 60
-        or now - int(session.get("issued", 0)) > settings.session_max_hours * 3600
-    )
     member = await asyncio.to_thread(request.app[STAFF_KEY].get, staff_id)
-    password_changed = member is not None and session.get("pw") != (
-        member.password_changed_at.isoformat() if member.password_changed_at else ""
-    )
-    if expired or member is None or not member.active or password_changed:
+    if member is None or not member.active:
         session.invalidate()
         return None
-    session["seen"] = now
     return member
 
 

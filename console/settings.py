@@ -6,12 +6,14 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from intake.config import intake_database_url_from_env
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TRACKER_DATABASE_URL = "sqlite:///var/tracker.db"
+COOKIE_SECURE_MODES = ("auto", "always", "never")
 
 
 def _int(name: str, default: int) -> int:
@@ -24,15 +26,23 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer")
 
 
-def _secret_key_from_env() -> bytes:
-    """32 bytes for the Fernet cookie encryption.
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}")
+    return value
 
-    CONSOLE_SECRET_KEY may be a urlsafe-base64 Fernet key or any long random string (hashed to
-    32 bytes). Without it an ephemeral key is generated: sessions then end on every restart.
+
+def _secret_key_from_env() -> bytes:
+    """32 bytes for the Fernet encryption of the sign-in form's cookie (its CSRF token).
+
+    Signed-in sessions live in the database and do not depend on it. CONSOLE_SECRET_KEY may be a
+    urlsafe-base64 Fernet key or any long random string (hashed to 32 bytes). Without it an
+    ephemeral key is generated: a sign-in form left open across a restart then has to be reloaded.
     """
     raw = os.environ.get("CONSOLE_SECRET_KEY", "")
     if not raw:
-        logger.warning("CONSOLE_SECRET_KEY is not set; using an ephemeral key (sessions end on restart)")
+        logger.warning("CONSOLE_SECRET_KEY is not set; using an ephemeral key (open sign-in forms expire on restart)")
         return os.urandom(32)
     try:
         decoded = base64.urlsafe_b64decode(raw.encode())
@@ -52,9 +62,10 @@ class ConsoleSettings:
     secret_key: bytes = field(default_factory=lambda: os.urandom(32))
     host: str = "127.0.0.1"
     port: int = 5080
-    # "auto": Secure cookie when the request came over TLS; "always"/"never" force it.
+    # Secure flag of the session cookies, decided once at start (see `secure_cookies`):
+    # "auto" = Secure when public_url is https; "always"/"never" force it.
     cookie_secure: str = "auto"
-    # Honour X-Forwarded-Proto from a TLS-terminating reverse proxy.
+    # Behind a reverse proxy: take the client address and scheme from its X-Forwarded-* headers.
     trust_proxy: bool = False
     session_idle_minutes: int = 30
     session_max_hours: int = 12
@@ -69,6 +80,14 @@ class ConsoleSettings:
     argon2_time_cost: int | None = None
     argon2_memory_cost: int | None = None
 
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure not in COOKIE_SECURE_MODES:
+            raise ValueError(f"cookie_secure must be one of {', '.join(COOKIE_SECURE_MODES)}")
+        if self.cookie_secure == "auto":
+            return urlsplit(self.public_url).scheme == "https"
+        return self.cookie_secure == "always"
+
     @classmethod
     def from_env(cls, *, serving: bool = True) -> "ConsoleSettings":
         """`serving=False` for commands that never set cookies: they need no secret key."""
@@ -79,7 +98,7 @@ class ConsoleSettings:
             secret_key=_secret_key_from_env() if serving else os.urandom(32),
             host=env.get("CONSOLE_HOST", "127.0.0.1"),
             port=_int("CONSOLE_PORT", 5080),
-            cookie_secure=env.get("CONSOLE_COOKIE_SECURE", "auto"),
+            cookie_secure=_choice("CONSOLE_COOKIE_SECURE", COOKIE_SECURE_MODES, "auto"),
             trust_proxy=env.get("CONSOLE_TRUST_PROXY", "").lower() in ("1", "true", "yes"),
             session_idle_minutes=_int("CONSOLE_SESSION_IDLE_MINUTES", 30),
             session_max_hours=_int("CONSOLE_SESSION_MAX_HOURS", 12),

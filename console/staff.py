@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from console.sessions import end_staff_sessions
 from intake.models import staff_users
 from intake.store import utcnow
 
@@ -22,6 +23,10 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
 class StaffError(ValueError):
+    pass
+
+
+class WrongPassword(StaffError):
     pass
 
 
@@ -120,9 +125,12 @@ class StaffDirectory:
             raise StaffError("cannot disable the last active admin")
         with self.engine.begin() as conn:
             conn.execute(update(staff_users).where(staff_users.c.id == member.id).values(active=active))
+            if not active:
+                end_staff_sessions(conn, member.id)
         return self.get(member.id)
 
-    def set_password(self, username: str, password: str) -> None:
+    def set_password(self, username: str, password: str) -> StaffMember:
+        """Set a new password and sign the member out everywhere (a leaked cookie dies with the old password)."""
         member = self.get_by_username(validate_username(username))
         if member is None:
             raise StaffError("no such staff member")
@@ -133,6 +141,25 @@ class StaffDirectory:
                 .where(staff_users.c.id == member.id)
                 .values(password_hash=self.hasher.hash(password), password_changed_at=utcnow())
             )
+            end_staff_sessions(conn, member.id)
+        return self.get(member.id)
+
+    def change_own_password(self, username: str, current_password: str, new_password: str) -> StaffMember:
+        """A member changing their own password proves they know the current one first."""
+        validate_password(new_password)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(staff_users).where(staff_users.c.username == username)).first()
+        if row is None or not row.active or not self._verifies(row.password_hash, current_password):
+            raise WrongPassword("the current password is wrong")
+        if new_password == current_password:
+            raise StaffError("the new password must differ from the current one")
+        return self.set_password(username, new_password)
+
+    def _verifies(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, (password or "")[:MAX_PASSWORD_LENGTH])
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
     def authenticate(self, username: str, password: str) -> StaffMember | None:
         """The member if the password is right and the account active; None otherwise."""

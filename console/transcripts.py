@@ -1,7 +1,9 @@
 """Read-only view of (and deletion from) Rasa's SQL tracker store, without importing rasa.
 
-The table mirrors rasa.core.tracker_store.SQLTrackerStore.SQLEvent (Rasa 3.6). Only `user`
-and `bot` events with text are shown; the text goes to templates that escape it.
+The table mirrors rasa.core.tracker_store.SQLTrackerStore.SQLEvent (Rasa 3.6). Our Rasa server
+stores each event's `data` encrypted (privacy.crypto); rows written before that hold plain JSON
+and are read as they are. Only `user` and `bot` events with text are shown; the text goes to
+templates that escape it.
 """
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.config import make_engine
+from privacy import contact
+from privacy.crypto import DecryptionError, cipher
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +36,7 @@ events = Table(
 )
 
 MAX_TRANSCRIPT_EVENTS = 1000
+SCAN_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,18 @@ class TranscriptLine:
 
 class TranscriptUnavailable(Exception):
     """The tracker store could not be read (missing, down, or not a Rasa tracker store)."""
+
+
+def event_data(stored: str | None) -> dict[str, Any] | None:
+    """An event's `data` as a dict: decrypted, or legacy plain JSON; None if unreadable."""
+    try:
+        data = json.loads(cipher().decrypt(stored or "{}"))
+    except DecryptionError:
+        logger.error("a tracker event does not decrypt with the configured data keys")
+        return None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 class TrackerTranscripts:
@@ -71,16 +88,68 @@ class TrackerTranscripts:
             raise TranscriptUnavailable() from None
         lines = []
         for row in rows:
-            try:
-                data = json.loads(row.data or "{}")
-            except ValueError:
-                continue
-            text = data.get("text") if isinstance(data, dict) else None
+            data = event_data(row.data)
+            text = data.get("text") if data else None
             if not isinstance(text, str) or not text:
                 continue
             at = datetime.fromtimestamp(row.timestamp, tz=timezone.utc).replace(tzinfo=None) if row.timestamp else None
             lines.append(TranscriptLine("visitor" if row.type_name == "user" else "assistant", text, at))
         return lines
+
+    def _visitor_messages(self) -> Iterator[tuple[str, str]]:
+        """(conversation id, text) of every visitor message, read in id batches: a full scan,
+        since encrypted data cannot be searched in the database."""
+        last_id = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(events.c.id, events.c.sender_id, events.c.data)
+                    .where(events.c.id > last_id, events.c.type_name == "user")
+                    .order_by(events.c.id).limit(SCAN_BATCH)
+                ).all()
+            for row in rows:
+                data = event_data(row.data)
+                text = data.get("text") if data else None
+                if isinstance(text, str) and text:
+                    yield row.sender_id, text
+            if len(rows) < SCAN_BATCH:
+                return
+            last_id = rows[-1].id
+
+    def conversations_mentioning(self, *, phones: Iterable[str] = (), emails: Iterable[str] = ()) -> set[str]:
+        """Ids of the conversations whose visitor messages mention one of these phone numbers
+        (E.164) or email addresses (normalised). Decrypts every visitor message: deletion
+        requests are rare."""
+        phones, emails = set(phones), set(emails)
+        found: set[str] = set()
+        if not phones and not emails:
+            return found
+        for conversation_id, text in self._visitor_messages():
+            if conversation_id not in found and contact.mentions(text, phones=phones, emails=emails):
+                found.add(conversation_id)
+        return found
+
+    def rotate_encryption(self) -> int:
+        """Re-encrypt every event's data under the newest key (legacy plain JSON gets encrypted).
+        Returns how many events changed."""
+        c = cipher()
+        changed = 0
+        last_id = 0
+        while True:
+            with self.engine.begin() as conn:
+                rows = conn.execute(
+                    select(events.c.id, events.c.data).where(events.c.id > last_id, events.c.data.is_not(None))
+                    .order_by(events.c.id).limit(SCAN_BATCH)
+                ).all()
+                for row in rows:
+                    changed += conn.execute(
+                        update(events).where(events.c.id == row.id, events.c.data == row.data)
+                        .values(data=c.rotate(row.data))
+                    ).rowcount
+            if len(rows) < SCAN_BATCH:
+                self._compact()  # no old ciphertext or plain JSON left in the SQLite WAL
+                return changed
+            last_id = rows[-1].id
 
     def delete_conversations(self, conversation_ids: Iterable[str]) -> int:
         ids = sorted(set(conversation_ids))

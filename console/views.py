@@ -13,7 +13,8 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from console import audit
-from console.inquiries import FilterError, InquiryRepository, QueueFilter, TransitionError, has_new_risk
+from console.inquiries import InquiryRepository, QueueFilter, TransitionError, has_new_risk
+from console.params import ParamError, local_redirect_target, page_number, queue_filter, record_id
 from console.presentation import (
     age,
     csv_safe,
@@ -23,7 +24,7 @@ from console.presentation import (
     preference_summary,
 )
 from console.security import CSRF_FIELD, ENGINE_KEY, SETTINGS_KEY, STAFF_KEY, csrf_token, start_staff_session
-from console.staff import ROLES, StaffError
+from console.staff import ROLES, StaffError, WrongPassword
 from console.throttle import LoginThrottle
 from console.tokens import create_token, list_tokens, revoke_token
 from console.transcripts import TrackerTranscripts, TranscriptUnavailable
@@ -57,33 +58,23 @@ async def flash_and_redirect(request: web.Request, location: str, message: str |
     return web.HTTPSeeOther(location)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: no open redirect via //host or /\\host."""
-    if not target or not target.startswith("/") or target.startswith("//") or target.startswith("/\\"):
-        return "/queue"
-    return target
-
-
 def _inquiry_id(request: web.Request) -> int:
-    try:
-        value = int(request.match_info["inquiry_id"])
-    except ValueError:
+    inquiry_id = record_id(request.match_info["inquiry_id"])
+    if inquiry_id is None:
         raise web.HTTPNotFound()
-    if not 0 < value < 2**31:
-        raise web.HTTPNotFound()
-    return value
+    return inquiry_id
 
 
 # -- sign-in / sign-out -------------------------------------------------------------------
 async def login_page(request: web.Request) -> web.Response:
-    return await render(request, "login.jinja2", {"next": _safe_next(request.query.get("next")), "error": None})
+    return await render(request, "login.jinja2", {"next": local_redirect_target(request.query.get("next")), "error": None})
 
 
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     username = str(form.get("username", "")).strip().lower()[:64]
     password = str(form.get("password", ""))
-    next_url = _safe_next(str(form.get("next", "")))
+    next_url = local_redirect_target(str(form.get("next", "")))
     address = request.remote or "unknown"
     throttle = request.app[THROTTLE_KEY]
     engine = request.app[ENGINE_KEY]
@@ -114,8 +105,38 @@ async def login_submit(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "logout")
     session = await get_session(request)
-    session.invalidate()
+    session.invalidate()  # deletes the session row: a saved copy of the cookie opens nothing
     raise web.HTTPSeeOther("/login")
+
+
+# -- own password -------------------------------------------------------------------------
+async def account_password(request: web.Request) -> web.Response:
+    return await render(request, "password.jinja2", {"error": None})
+
+
+async def account_password_submit(request: web.Request) -> web.Response:
+    """Changing one's password ends every session of the account, then opens a fresh one here."""
+    form = await request.post()
+    member = request["staff"]
+    current = str(form.get("current_password", ""))
+    new = str(form.get("new_password", ""))
+    throttle = request.app[THROTTLE_KEY]
+    address = request.remote or "unknown"
+    if throttle.retry_after(member.username, address) > 0:  # a stolen session must not guess the password
+        return await render(request, "password.jinja2", {"error": "Too many wrong passwords. Try again later."}, status=429)
+    if new != str(form.get("repeat_password", "")):
+        return await render(request, "password.jinja2", {"error": "The new passwords differ."}, status=400)
+    try:
+        member = await asyncio.to_thread(request.app[STAFF_KEY].change_own_password, member.username, current, new)
+    except WrongPassword:
+        throttle.failed(member.username, address)
+        return await render(request, "password.jinja2", {"error": "The current password is wrong."}, status=400)
+    except StaffError as exc:
+        return await render(request, "password.jinja2", {"error": f"Not changed: {exc}."}, status=400)
+    throttle.succeeded(member.username)
+    await start_staff_session(request, member)
+    await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], member.username, "password_change")
+    raise await flash_and_redirect(request, "/queue", "Password changed. Your other sessions are signed out.")
 
 
 async def index(request: web.Request) -> web.Response:
@@ -125,16 +146,16 @@ async def index(request: web.Request) -> web.Response:
 # -- queue --------------------------------------------------------------------------------
 def _queue_filter(request: web.Request) -> QueueFilter:
     try:
-        return QueueFilter.from_query(request.query)
-    except FilterError as exc:
+        return queue_filter(request.query)
+    except ParamError as exc:
         raise web.HTTPBadRequest(text=f"Bad filter: {exc}")
 
 
 def _page_number(request: web.Request) -> int:
     try:
-        return max(1, min(int(request.query.get("page", "1")), 100_000))
-    except ValueError:
-        return 1
+        return page_number(request.query)
+    except ParamError as exc:
+        raise web.HTTPBadRequest(text=f"Bad page: {exc}")
 
 
 async def queue_page(request: web.Request) -> web.Response:
@@ -290,7 +311,9 @@ async def inquiry_acknowledge(request: web.Request) -> web.Response:
 async def admin_audit(request: web.Request) -> web.Response:
     page = _page_number(request)
     inquiry_filter = request.query.get("inquiry", "").strip()
-    inquiry_id = int(inquiry_filter) if inquiry_filter.isdigit() and len(inquiry_filter) < 10 else None
+    inquiry_id = record_id(inquiry_filter) if inquiry_filter else None
+    if inquiry_filter and inquiry_id is None:
+        raise web.HTTPBadRequest(text="Bad filter: inquiry must be an inquiry number")
     entries, total = await asyncio.to_thread(audit.list_entries, request.app[ENGINE_KEY], page, 100, inquiry_id)
     pages = max(1, -(-total // 100))
     base = {"inquiry": inquiry_id} if inquiry_id else {}
@@ -341,6 +364,25 @@ async def admin_staff_active(request: web.Request) -> web.Response:
     raise await flash_and_redirect(request, "/admin/staff", f"{member.username} {'enabled' if active else 'disabled'}.")
 
 
+async def admin_staff_password(request: web.Request) -> web.Response:
+    """An admin sets someone's password (e.g. a forgotten one); that member is signed out everywhere."""
+    form = await request.post()
+    try:
+        member = await asyncio.to_thread(
+            request.app[STAFF_KEY].set_password, str(form.get("username", "")), str(form.get("password", ""))
+        )
+    except StaffError as exc:
+        raise await flash_and_redirect(request, "/admin/staff", f"Not changed: {exc}.")
+    await asyncio.to_thread(
+        audit.record_now, request.app[ENGINE_KEY], request["actor"], "staff_password", None, member.username
+    )
+    if member.id == request["staff"].id:  # their own session went with the others; keep them signed in here
+        await start_staff_session(request, member)
+    raise await flash_and_redirect(
+        request, "/admin/staff", f"Password of {member.username} set; their sessions are signed out."
+    )
+
+
 async def admin_tokens(request: web.Request) -> web.Response:
     tokens = await asyncio.to_thread(list_tokens, request.app[ENGINE_KEY])
     return await render(request, "tokens.jinja2", {"tokens": tokens, "new_token": None})
@@ -361,9 +403,8 @@ async def admin_tokens_create(request: web.Request) -> web.Response:
 
 
 async def admin_tokens_revoke(request: web.Request) -> web.Response:
-    try:
-        token_id = int(request.match_info["token_id"])
-    except ValueError:
+    token_id = record_id(request.match_info["token_id"])
+    if token_id is None:
         raise web.HTTPNotFound()
     engine = request.app[ENGINE_KEY]
     if await asyncio.to_thread(revoke_token, engine, token_id):

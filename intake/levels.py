@@ -47,4 +47,3 @@ STATUS_TRANSITIONS = {
     STATUS_CLOSED: (STATUS_IN_REVIEW,),
 }
 CHANNELS = ("web", "sms")
-CONTACT_METHODS = ("phone", "email")

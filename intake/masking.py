@@ -1,25 +1,31 @@
-"""Masking of contact details and conversation ids for logs and screens.
+"""Masking of contact details and conversation ids for logs and screens (display only).
 
-SMS conversation ids are phone numbers (E.164), so they never appear in full in logs.
+Numbers are masked in their normalised (E.164) form, so one number always masks the same way.
+SMS conversation ids are keyed hashes ("sms:…", privacy.identifiers); conversations stored
+before that used the phone number itself as the id, which is why phone-like ids are masked.
 """
 from __future__ import annotations
 
 import re
 
+from privacy.contact import normalize_email, normalize_phone
+
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,}$")
 
 
 def mask_phone(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone or "")
-    if len(digits) <= 4:
+    """'+16145550100' -> '+*********00'; anything that is not a phone number -> '***'."""
+    try:
+        e164 = normalize_phone(phone)
+    except ValueError:
         return "***"
-    prefix = "+" if (phone or "").strip().startswith("+") else ""
-    return f"{prefix}{'*' * (len(digits) - 2)}{digits[-2:]}"
+    return "+" + "*" * (len(e164) - 3) + e164[-2:]
 
 
 def mask_email(email: str) -> str:
-    local, _, domain = (email or "").partition("@")
-    if not domain:
+    try:
+        local, _, domain = normalize_email(email).rpartition("@")
+    except ValueError:
         return "***"
     return f"{local[:1]}***@{domain}"
 

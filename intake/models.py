@@ -1,7 +1,8 @@
 """Schema of the intake database (SQLAlchemy Core). Alembic migrations in intake/migrations mirror it.
 
 Holds what intake staff need and nothing more: no message text is ever stored here
-(transcripts stay in Rasa's tracker store). The console's staff, token and audit tables live
+(transcripts stay in Rasa's tracker store), and contact details and preferences are encrypted
+(see intake.encryption). The console's staff, token and audit tables live
 in the same database so one migration chain and one backup cover everything.
 """
 from __future__ import annotations
@@ -38,7 +39,8 @@ inquiries = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False, index=True),
     Column("status_changed_at", DateTime),
-    # care preferences as JSON text; `state` is copied out of them for filtering
+    # care preferences as JSON text, encrypted (intake.encryption); `state` is copied out of them
+    # in plain text for filtering
     Column("preferences", Text),
     Column("state", String(64), index=True),
     # providers shown to the visitor (JSON list) and which search filters were relaxed
@@ -51,11 +53,14 @@ inquiries = Table(
     Column("last_risk_at", DateTime),
     Column("last_risk_category", String(64)),
     Column("risk_acknowledged_at", DateTime),
-    # callback details exist only after the visitor explicitly consented to be contacted
+    # callback details exist only after the visitor explicitly consented to be contacted;
+    # name and contact are encrypted (Text: a Fernet token is ~4/3 of the value plus ~100 chars)
     Column("callback_requested", Boolean, nullable=False, server_default="0"),
-    Column("callback_first_name", String(100)),
+    Column("callback_first_name", Text),
     Column("callback_contact_method", String(10)),
-    Column("callback_contact_value", String(254)),
+    Column("callback_contact_value", Text),
+    # keyed blind index of the normalised contact: deletion finds it without decrypting
+    Column("callback_contact_index", String(64), index=True),
     Column("callback_requested_at", DateTime),
     Index("ix_inquiries_queue_order", "risk_rank", "callback_requested", "created_at"),
     # covers the queue's headline counts so they never read the wide rows (JSON columns)
@@ -119,6 +124,20 @@ staff_users = Table(
     Column("created_at", DateTime, nullable=False),
     Column("last_login_at", DateTime),
     Column("password_changed_at", DateTime),
+)
+
+# Console sign-ins, server-side: the cookie carries only a random id whose sha256 is `id`,
+# so logout, password change or deactivation end a session by deleting its row.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("staff_user_id", Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    # session values other than the staff id (e.g. the CSRF token), JSON
+    Column("data", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False, index=True),
 )
 
 api_tokens = Table(

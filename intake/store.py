@@ -2,7 +2,8 @@
 
 Blocking (SQLAlchemy) calls; from async code use `intake.writer.write_safely`.
 Every write upserts the inquiry row for its conversation id, so calls may come in any order.
-Message text is never passed in or stored; contact details only after explicit consent.
+Message text is never passed in or stored; contact details only after explicit consent, and
+they and the preferences are stored encrypted (intake.encryption).
 """
 from __future__ import annotations
 
@@ -17,16 +18,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.config import intake_database_url_from_env, make_engine
-from intake.levels import CONTACT_METHODS, risk_rank
+from intake.encryption import callback_columns, decrypted, seal_preferences
+from intake.levels import risk_rank
 from intake.migrate import ensure_schema
 from intake.models import inquiries, risk_events, sms_opt_out_events, sms_opt_outs
+from privacy.contact import normalize_contact
 
 MAX_ID_LENGTH = 255
 MAX_JSON_BYTES = 64 * 1024
 MAX_MATCHES = 50
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _LABEL = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -41,17 +43,6 @@ def to_naive_utc(value: datetime | None) -> datetime:
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     return value
-
-
-def normalize_phone(value: str) -> str:
-    """'+1 (415) 555-0100' -> '+14155550100'. Raises ValueError without echoing the number."""
-    raw = (value or "").strip()
-    if not re.fullmatch(r"\+?[\d\s().-]+", raw):
-        raise ValueError("phone number may contain only digits, spaces, + ( ) . -")
-    digits = re.sub(r"\D", "", raw)
-    if not 7 <= len(digits) <= 15:
-        raise ValueError("phone number must have 7 to 15 digits")
-    return ("+" if raw.startswith("+") else "") + digits
 
 
 def _require_text(name: str, value: Any, max_length: int) -> str:
@@ -207,7 +198,7 @@ class IntakeStore:
         if not isinstance(preferences, dict):
             raise ValueError("preferences must be a dict")
         preferences_json = _to_json("preferences", preferences)
-        self._update_inquiry(conversation_id, channel, preferences=preferences_json,
+        self._update_inquiry(conversation_id, channel, preferences=seal_preferences(preferences_json),
                              state=_state_from_preferences(preferences))
 
     def save_matches(self, conversation_id: str, matches: list[dict], relaxed: list[str]) -> None:
@@ -227,21 +218,12 @@ class IntakeStore:
         """Call only after the visitor explicitly consented to be contacted."""
         conversation_id = _require_text("conversation_id", conversation_id, MAX_ID_LENGTH)
         first_name = _require_text("first_name", first_name, 100)
-        if contact_method not in CONTACT_METHODS:
-            raise ValueError(f"contact_method must be one of {', '.join(CONTACT_METHODS)}")
-        if contact_method == "phone":
-            contact_value = normalize_phone(contact_value)
-        else:
-            contact_value = _require_text("contact_value", contact_value, 254)
-            if not _EMAIL.match(contact_value):
-                raise ValueError("contact_value is not a valid email address")
+        contact_value = normalize_contact(contact_method, contact_value)  # also checks the method
         self._update_inquiry(
             conversation_id, None,
             callback_requested=True,
-            callback_first_name=first_name,
-            callback_contact_method=contact_method,
-            callback_contact_value=contact_value,
             callback_requested_at=utcnow(),
+            **callback_columns(first_name, contact_method, contact_value),
         )
 
     def record_sms_opt_out(self, phone_hash: str, opted_out: bool) -> None:
@@ -284,7 +266,10 @@ class IntakeStore:
 
 
 def inquiry_to_dict(row, events) -> dict:
-    """One serialisation of an inquiry, shared by the store, the console and its JSON API."""
+    """One serialisation of an inquiry, shared by the store, the console and its JSON API.
+
+    The encrypted columns are decrypted here: callers get readable values."""
+    row = decrypted(row)
     callback = None
     if row.callback_requested:
         callback = {

@@ -40,3 +40,21 @@ def temporary_database_url(kind: str, prefix: str = "intake_test") -> Iterator[s
             conn.execute(text("SET lock_timeout = '20s'"))
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+def use_test_data_keys(monkeypatch, *encryption_keys: bytes, index_key: bytes | None = None) -> tuple[bytes, ...]:
+    """Point privacy.crypto at throw-away keys (fresh ones unless given), never the home directory.
+
+    Returns the encryption keys, newest first. Call again with other keys to simulate rotation.
+    """
+    from cryptography.fernet import Fernet
+
+    from privacy.crypto import reset_cipher
+
+    keys = encryption_keys or (Fernet.generate_key(),)
+    monkeypatch.setenv("DATA_ENCRYPTION_KEYS", ",".join(k.decode() for k in keys))
+    if index_key is not None or not os.environ.get("DATA_INDEX_KEY"):
+        monkeypatch.setenv("DATA_INDEX_KEY", (index_key or Fernet.generate_key()).decode())
+    reset_cipher()
+    monkeypatch.setattr("privacy.crypto._cipher", None)  # undone after the test: no cipher leaks across tests
+    return keys

@@ -9,6 +9,7 @@ import time
 from aiohttp import web
 
 from providers.settings import Settings
+from privacy.logs import install as scrub_logs
 
 
 def _safe_url(url: str) -> str:
@@ -32,6 +33,7 @@ def main(argv=None) -> int:
     serve_cmd.add_argument("--port", type=int, default=settings.port)
     serve_cmd.add_argument("--database-url", default=settings.database_url)
     args = parser.parse_args(argv)
+    scrub_logs()  # no personal data in logs (privacy/logs.py)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("providers")
 

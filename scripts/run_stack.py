@@ -17,6 +17,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from privacy.dev_secrets import dev_secret  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LOG_DIR = ROOT / "var" / "log"
@@ -52,6 +55,10 @@ def main() -> None:
     # Laptop default only: a real deployment sets the account's token in the environment.
     env.setdefault("TWILIO_AUTH_TOKEN", "dev-only-twilio-token")
     auth_token = env.setdefault("RASA_AUTH_TOKEN", secrets.token_urlsafe(24))
+    # Shared secrets: the environment's, else laptop ones derived from the data-key file.
+    for name in ("REST_CHANNEL_TOKEN", "ACTION_SERVER_TOKEN"):
+        env[name] = env.get(name) or dev_secret(name)
+    rest_token = env["REST_CHANNEL_TOKEN"]
     model = latest_model()
 
     services = [
@@ -61,7 +68,7 @@ def main() -> None:
          "http://127.0.0.1:5055/health", 120),
         ("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", auth_token, "--cors", "*",
                   "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                  "--port", "5005"],
+                  "--port", "5005", "--interface", "127.0.0.1"],
          "http://127.0.0.1:5005/", 240),
         ("staff console", [str(BIN / "python"), "-m", "console", "run", "--port", "5080"],
          "http://127.0.0.1:5080/login", 60),
@@ -96,10 +103,11 @@ def main() -> None:
     print(f"""
 The assistant is running ({time.monotonic() - started_at:.0f}s to start). Talk to it:
   web widget demo page:  http://127.0.0.1:8000/
-  REST:    curl -s localhost:5005/webhooks/rest/webhook -d '{{"sender":"me","message":"hi"}}'
+  REST:    curl -s localhost:5005/webhooks/rest/webhook -H "Authorization: Bearer {rest_token}" -d '{{"sender":"me","message":"hi"}}'
   SMS webhook (Twilio):  http://127.0.0.1:5005/webhooks/sms/webhook
-  terminal:  .venv/bin/rasa shell   (in another terminal, while this runs)
+  terminal:  make shell   (in another terminal, while this runs)
   staff console:  http://127.0.0.1:5080/  (first admin: .venv/bin/python -m console create-admin NAME)
+  REST channel token (REST_CHANNEL_TOKEN): {rest_token}
   Rasa HTTP API auth token: {auth_token}
 Press Ctrl-C to stop everything.""", flush=True)
     while True:

@@ -7,16 +7,28 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.support import servers
 
 # credentials.yml needs it (the SMS channel's signature key); a test-only value.
 os.environ.setdefault("TWILIO_AUTH_TOKEN", "test-twilio-token")
+# The REST channel's and the action server's shared secrets, and the data keys, for this test
+# session only (servers started by the tests inherit them; nothing is written to the home dir).
+# (An empty value counts as unset: make exports empty ones before the venv exists.)
+for _name, _make in (("REST_CHANNEL_TOKEN", lambda: secrets.token_urlsafe(24)),
+                     ("ACTION_SERVER_TOKEN", lambda: secrets.token_urlsafe(24)),
+                     ("DATA_ENCRYPTION_KEYS", lambda: Fernet.generate_key().decode()),
+                     ("DATA_INDEX_KEY", lambda: Fernet.generate_key().decode())):
+    if not os.environ.get(_name):
+        os.environ[_name] = _make()
+REST_AUTH = {"Authorization": f"Bearer {os.environ['REST_CHANNEL_TOKEN']}"}
 
 
 @pytest.fixture(scope="session")
@@ -59,16 +71,18 @@ def assistant(trained_model, stack_workdir, stack_env, actions_server):
         yield server
 
 
-def post_json(url: str, payload: Dict[str, Any], timeout: float = 30) -> Any:
+def post_json(url: str, payload: Dict[str, Any], timeout: float = 30,
+              headers: Optional[Dict[str, str]] = None) -> Any:
     request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read().decode() or "null")
 
 
 def say(server, sender: str, text: str) -> List[Dict[str, Any]]:
     """Send one message over the REST channel and return the bot's replies."""
-    return post_json(f"{server.url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+    return post_json(f"{server.url}/webhooks/rest/webhook", {"sender": sender, "message": text},
+                     headers=REST_AUTH)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import List, Optional
 from aiohttp import web
 
 from widget.server import create_app, normalise_rasa_url
+from privacy.logs import install as scrub_logs
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 
@@ -34,6 +35,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    scrub_logs()  # no personal data in logs (privacy/logs.py)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     print(f"Widget demo page: http://{args.host}:{args.port}/  (talking to Rasa at {args.rasa_url})", flush=True)
     web.run_app(create_app(args.rasa_url), host=args.host, port=args.port, print=None)

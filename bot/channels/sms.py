@@ -7,6 +7,9 @@ Compared with Rasa's built-in `twilio` channel, this one
   and maps a reply "1" back to that option's payload,
 - handles STOP/START/HELP, Twilio retries of the same MessageSid, malformed and huge requests.
 
+The conversation id is `sms:` + a keyed hash of the number (privacy/identifiers.py), never the
+number itself; replies go back in the webhook's response, so the tracker never needs it.
+
 Every bit of per-number state (opt-out, last options, processed MessageSids) is read from the
 tracker store under the conversation lock, so several Rasa servers can share the traffic.
 
@@ -43,6 +46,7 @@ from bot.channels import sms_keywords, sms_tracker
 from bot.channels.sms_format import TWILIO_MAX_BODY_CHARS, option_for_reply, options_from_messages, \
     render_turn, split_segments
 from bot.channels.sms_keywords import Keyword
+from privacy.identifiers import sms_conversation_id
 from bot.channels.sms_request import InboundSMS, MalformedRequest, parse_form, phone_hash, \
     read_inbound_sms, signature_is_valid
 from intake.masking import mask_phone
@@ -160,8 +164,9 @@ class SMSInput(InputChannel):
     async def handle(self, agent: Any, sms: InboundSMS) -> List[Dict[str, Any]]:
         """The bot messages to answer this SMS with (empty: answer nothing)."""
         opt_out_change: Optional[bool] = None
-        async with agent.lock_store.lock(sms.sender):
-            tracker = await agent.tracker_store.retrieve(sms.sender)
+        conversation_id = sms_conversation_id(sms.sender)
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.tracker_store.retrieve(conversation_id)
             opted_out = sms_tracker.is_opted_out(tracker)
 
             # A Twilio retry of a processed message: answer as the first time, add no turn.
@@ -200,7 +205,7 @@ class SMSInput(InputChannel):
             text = option.payload
             metadata["sms"]["option"] = option.number
         collector = SMSOutput()
-        message = UserMessage(text, collector, sms.sender, input_channel=self.name(),
+        message = UserMessage(text, collector, sms_conversation_id(sms.sender), input_channel=self.name(),
                               message_id=sms.message_sid, metadata=metadata,
                               parse_data=parse_data if option is None else None)
         try:
@@ -213,7 +218,7 @@ class SMSInput(InputChannel):
     async def _handle_while_opted_out(self, agent: Any, tracker: Optional[DialogueStateTracker],
                                       sms: InboundSMS) -> List[Dict[str, Any]]:
         """Silence, unless the message shows risk: then the crisis path runs as usual."""
-        probe = UserMessage(sms.body, None, sms.sender, input_channel=self.name(), message_id=sms.message_sid)
+        probe = UserMessage(sms.body, None, sms_conversation_id(sms.sender), input_channel=self.name(), message_id=sms.message_sid)
         try:
             parse_data = await agent.processor.parse_message(probe, tracker)
         except Exception as error:  # noqa: BLE001 - if NLU fails, err on the side of safety
@@ -231,7 +236,7 @@ class SMSInput(InputChannel):
         if sms_tracker.keyword_was_recorded(tracker, sms.message_sid):
             return None  # a retry of the same STOP/START
         if tracker is None:
-            tracker = await agent.tracker_store.get_or_create_tracker(sms.sender)
+            tracker = await agent.tracker_store.get_or_create_tracker(sms_conversation_id(sms.sender))
         if not opted_out and not sms_tracker.is_opted_out(tracker):
             return None  # START without a STOP before it: nothing to record
         tracker.update(sms_tracker.opt_out_event(opted_out, sms.message_sid))

@@ -13,12 +13,13 @@ from urllib.parse import parse_qsl
 
 from twilio.request_validator import RequestValidator
 
+from privacy.contact import normalize_phone
+
 # Twilio delivers at most 1,600 characters per inbound SMS; longer bodies are not from a phone.
 MAX_BODY_CHARS = 1600
 # A form far bigger than any Twilio SMS webhook is refused before parsing.
 MAX_FORM_BYTES = 64 * 1024
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _MESSAGE_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -66,7 +67,7 @@ def signature_is_valid(auth_token: Optional[str], url: str, params: FormParams, 
 
 @dataclass(frozen=True)
 class InboundSMS:
-    sender: str  # E.164, also the Rasa sender_id
+    sender: str  # E.164, as privacy.contact.normalize_phone gives it
     to: str
     body: str  # trimmed, control characters removed, at most MAX_BODY_CHARS
     message_sid: str
@@ -88,7 +89,12 @@ def read_inbound_sms(params: FormParams) -> InboundSMS:
     to = _single(params, "To").strip()
     message_sid = _single(params, "MessageSid").strip()
     body = _single(params, "Body")
-    if not _E164.match(sender):
+    # Twilio sends E.164; the one normaliser makes it canonical, as deletion by phone computes it
+    try:
+        e164 = normalize_phone(sender) if sender.startswith("+") else None
+    except ValueError:
+        e164 = None
+    if e164 is None:
         raise MalformedRequest("field From is not an E.164 phone number")
     if not to:
         raise MalformedRequest("field To is empty")
@@ -98,7 +104,7 @@ def read_inbound_sms(params: FormParams) -> InboundSMS:
     truncated = len(body) > MAX_BODY_CHARS
     if truncated:
         body = body[:MAX_BODY_CHARS]
-    return InboundSMS(sender=sender, to=to, body=body, message_sid=message_sid, truncated=truncated)
+    return InboundSMS(sender=e164, to=to, body=body, message_sid=message_sid, truncated=truncated)
 
 
 def phone_hash(phone: str, salt: str) -> str:

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import intake
 from intake.store import IntakeStore
+from intake.testing import use_test_data_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,6 +19,12 @@ FILLED = {
     "concern": "anxiety", "age_range": "25_44", "state": "OH", "insurance": "Aetna", "format": "video",
     "gender": "any", "language": "Spanish", "availability": "evenings", "approach": "psychodynamic",
 }
+
+
+@pytest.fixture(autouse=True)
+def data_keys(monkeypatch):
+    """Throw-away data keys for every test here (nothing is written to the home directory)."""
+    return use_test_data_keys(monkeypatch)
 
 
 @pytest.fixture(scope="session")

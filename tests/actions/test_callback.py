@@ -7,6 +7,7 @@ from rasa_sdk.events import SlotSet
 from actions import intake
 from actions.callback import (ActionCancelCallback, ActionRecordCallbackConsent, ActionSaveCallback,
                               ValidateCallbackForm, parse_contact, parse_first_name)
+from privacy.contact import contact_index
 from tests.actions.conftest import make_tracker, responses
 
 
@@ -18,7 +19,11 @@ def test_first_name_parsing(text, name):
 
 @pytest.mark.parametrize("text, expected", [
     ("614-555-0100", ("phone", "+16145550100")), ("call me at (212) 555 0123", ("phone", "+12125550123")),
-    ("Sam@Example.com", ("email", "Sam@example.com")), ("12345", None), ("sam@", None), ("not a number", None),
+    ("it's 614.555.0100", ("phone", "+16145550100")), ("+1 (614) 555-0100 thanks", ("phone", "+16145550100")),
+    ("+44 20 7946 0958", ("phone", "+442079460958")),
+    ("555 010 0177", None),  # possible but not a valid number: asked again rather than stored
+    ("Sam@Example.com", ("email", "Sam@example.com")), ("email: sam@example.com.", ("email", "sam@example.com")),
+    ("12345", None), ("sam@", None), ("not a number", None),
 ])
 def test_contact_parsing(text, expected):
     assert parse_contact(text) == expected
@@ -61,6 +66,11 @@ async def test_saved_callback_is_readable_by_intake_staff(dispatcher, domain, sq
     assert dispatcher.messages[0]["contact_phrase"] == "call or text you"
     callback = sqlite_store.get_inquiry("conv-callback")["callback"]
     assert callback["first_name"] == "Sam" and callback["contact_value"] == "+16145550100"
+    with sqlite_store.engine.connect() as conn:  # stored encrypted, findable by its blind index
+        stored = conn.exec_driver_sql(
+            "SELECT callback_first_name, callback_contact_value, callback_contact_index FROM inquiries").one()
+    assert "Sam" not in stored[0] and "6145550100" not in stored[1]
+    assert stored[2] == contact_index("phone", "(614) 555-0100")
 
 
 async def test_without_consent_nothing_personal_is_stored(dispatcher, domain, sqlite_store):

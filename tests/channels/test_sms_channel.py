@@ -20,6 +20,7 @@ from risk.dialogue import shows_risk
 from bot.channels.sms_format import render_turn
 from bot.channels.sms_request import InboundSMS, phone_hash
 from intake.store import IntakeStore
+from tests.support.conversations import sms_id
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "unit-test-token"
@@ -107,7 +108,7 @@ def texts(messages) -> List[str]:
 
 
 async def user_turns(agent, sender=PHONE) -> List[UserUttered]:
-    tracker = await agent.tracker_store.retrieve(sender)
+    tracker = await agent.tracker_store.retrieve(sms_id(sender))
     return [e for e in tracker.events if isinstance(e, UserUttered)] if tracker else []
 
 
@@ -150,7 +151,7 @@ async def test_stop_silences_the_number_until_start(agent, channel, intake_url):
 async def test_opt_out_is_shared_by_every_server_through_the_tracker(agent, channel):
     await channel.handle(agent, sms("unsubscribe"))
     assert await SMSInput(auth_token=TOKEN).handle(agent, sms("hello")) == []
-    tracker = await agent.tracker_store.retrieve(PHONE)
+    tracker = await agent.tracker_store.retrieve(sms_id(PHONE))
     assert tracker.get_slot("sms_opted_out") is True
 
 
@@ -158,7 +159,7 @@ async def test_a_retried_stop_is_confirmed_but_recorded_once(agent, channel, int
     sid = "SM" + "c" * 32
     await channel.handle(agent, sms("STOP", sid=sid))
     assert texts(await channel.handle(agent, sms("STOP", sid=sid))) == [sms_keywords.STOP_TEXT]
-    tracker = await agent.tracker_store.retrieve(PHONE)
+    tracker = await agent.tracker_store.retrieve(sms_id(PHONE))
     assert sum(1 for e in tracker.events if getattr(e, "key", None) == "sms_opted_out") == 1
 
 
@@ -174,7 +175,7 @@ async def test_an_opted_out_person_in_crisis_still_gets_the_crisis_reply(agent, 
     await channel.handle(agent, sms("STOP"))
     assert await channel.handle(agent, sms("what are your hours")) == []
     assert texts(await channel.handle(agent, sms("I want to die"))) == [CRISIS["text"]]
-    tracker = await agent.tracker_store.retrieve(PHONE)
+    tracker = await agent.tracker_store.retrieve(sms_id(PHONE))
     assert tracker.get_slot("sms_opted_out") is True  # still opted out afterwards
     assert await channel.handle(agent, sms("ok")) == []
 

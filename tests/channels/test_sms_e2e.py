@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 from bot.channels.sms_request import phone_hash
 from intake.store import IntakeStore
 from tests.support import servers
+from tests.support.conversations import sms_id, tracker
 
 pytestmark = pytest.mark.e2e
 
@@ -74,9 +75,7 @@ def option_number(reply: str, title: str) -> str:
 
 
 def tracker_events(server, sender: str) -> List[dict]:
-    url = f"{server.url}/conversations/{urllib.parse.quote(sender, safe='+')}/tracker"  # Sanic keeps %2B as is
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read().decode()).get("events") or []
+    return tracker(server.url, sms_id(sender)).get("events") or []
 
 
 def user_events(server, sender: str) -> List[dict]:

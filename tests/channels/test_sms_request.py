@@ -101,8 +101,15 @@ def test_each_required_field_is_checked(missing):
         read_inbound_sms(form(fields))
 
 
+@pytest.mark.parametrize("sender", ["+16145550100", " +16145550100 ", "+1 614 555 0100", "+1 (614) 555-0100"])
+def test_sender_is_normalised_to_e164(sender):
+    # the same form deletion by phone computes the SMS conversation from (privacy.contact)
+    assert read_inbound_sms(form(dict(FIELDS, From=sender))).sender == "+16145550100"
+
+
 @pytest.mark.parametrize("field,value", [
     ("From", "5551230001"), ("From", "+1555abc0001"), ("From", "whatsapp:+15551230001"),
+    ("From", "+1555123000"), ("From", "+999 555 1230001"),
     ("MessageSid", "SM123"), ("MessageSid", "not-a-sid"), ("To", "  "),
 ])
 def test_malformed_fields_are_rejected_without_echoing_numbers(field, value):

@@ -14,7 +14,7 @@ from console.settings import ConsoleSettings
 from console.staff import StaffDirectory, make_hasher
 from console.transcripts import TrackerTranscripts
 from intake.store import IntakeStore
-from intake.testing import temporary_database_url
+from intake.testing import temporary_database_url, use_test_data_keys
 
 ADMIN = ("ada", "admin-password-123")
 COORDINATOR = ("cole", "coordinator-password-123")
@@ -25,6 +25,12 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]
+
+
+@pytest.fixture(autouse=True)
+def data_keys(monkeypatch):
+    """Throw-away data keys for every test here (nothing is written to the home directory)."""
+    return use_test_data_keys(monkeypatch)
 
 
 @dataclass

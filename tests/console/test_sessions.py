@@ -1,18 +1,28 @@
 """Sign-in, cookies, CSRF, expiry, sign-out, disabling staff and login throttling."""
 from __future__ import annotations
 
-import aiohttp
+from dataclasses import replace
+from datetime import timedelta
 
-import console.security as security
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+import console.sessions as sessions
+from console.app import create_app
 from console.security import STAFF_KEY
 from console.settings import ConsoleSettings
 from tests.console.conftest import ADMIN, COORDINATOR, csrf_from, page_csrf, sign_in
 
 
-def session_cookie_header(response) -> str:
-    headers = [h for h in response.headers.getall("Set-Cookie", []) if h.startswith("console_session=")]
-    assert headers, "no session cookie set"
+def cookie_header(response, name: str) -> str:
+    headers = [h for h in response.headers.getall("Set-Cookie", []) if h.startswith(f"{name}=")]
+    assert headers, f"no {name} cookie set"
     return headers[-1]
+
+
+def session_cookie_header(response) -> str:
+    return cookie_header(response, "console_session")
 
 
 async def test_sign_in_sets_an_httponly_samesite_cookie_without_secure_on_plain_http(console, anonymous):
@@ -23,22 +33,76 @@ async def test_sign_in_sets_an_httponly_samesite_cookie_without_secure_on_plain_
     assert "secure" not in cookie.replace("samesite", "")
 
 
-async def test_cookie_is_secure_behind_tls(settings, console, anonymous):
-    from console.app import create_app
-    from aiohttp.test_utils import TestServer
-
-    tls_settings = ConsoleSettings(**{**settings.__dict__, "trust_proxy": True})
-    server = TestServer(create_app(tls_settings, announce_risk=False), port=0)
+async def _server(settings: ConsoleSettings):
+    server = TestServer(create_app(settings, announce_risk=False), port=0)
     await server.start_server()
+    return server
+
+
+def _is_secure(set_cookie: str) -> bool:
+    return "secure" in set_cookie.lower().replace("samesite", "")
+
+
+async def test_secure_flag_is_fixed_from_the_public_url_not_the_request(settings, store, staff):
+    """An https public URL means Secure cookies (and HSTS) even on the plain-HTTP hop behind the proxy."""
+    server = await _server(replace(settings, public_url="https://console.example.org"))
     try:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-            async with session.get(server.make_url("/login"), headers={"X-Forwarded-Proto": "https"}) as response:
-                assert "secure" in session_cookie_header(response).lower().replace("samesite", "")
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as client:
+            async with client.get(server.make_url("/login")) as response:
+                signin_cookie = cookie_header(response, "console_signin")
+                assert _is_secure(signin_cookie)
                 assert "Strict-Transport-Security" in response.headers
-        # without the proxy header the same server does not claim TLS
-        async with aiohttp.ClientSession() as session:
-            async with session.get(server.make_url("/login")) as response:
-                assert "secure" not in session_cookie_header(response).lower().replace("samesite", "")
+                token = csrf_from(await response.text())
+            # a browser would only send the Secure cookie over https; hand it over explicitly here
+            async with client.post(
+                server.make_url("/login"),
+                data={"username": ADMIN[0], "password": ADMIN[1], "csrf_token": token, "next": "/queue"},
+                headers={"Cookie": signin_cookie.split(";")[0]}, allow_redirects=False,
+            ) as response:
+                assert response.status == 303
+                assert _is_secure(session_cookie_header(response))
+    finally:
+        await server.close()
+
+
+async def test_cookie_secure_setting_overrides_the_public_url(settings):
+    for mode, public_url, secure in (("never", "https://console.example.org", False),
+                                     ("always", "http://127.0.0.1:5080", True),
+                                     ("auto", "http://127.0.0.1:5080", False)):
+        server = await _server(replace(settings, cookie_secure=mode, public_url=public_url))
+        try:
+            async with aiohttp.ClientSession() as client:
+                async with client.get(server.make_url("/login"), headers={"X-Forwarded-Proto": "https"}) as response:
+                    assert _is_secure(cookie_header(response, "console_signin")) is secure, mode
+        finally:
+            await server.close()
+
+
+def test_unknown_cookie_secure_setting_is_refused(monkeypatch):
+    monkeypatch.setenv("CONSOLE_COOKIE_SECURE", "sometimes")
+    with pytest.raises(SystemExit):
+        ConsoleSettings.from_env(serving=False)
+
+
+async def test_behind_a_trusted_proxy_the_client_address_and_scheme_come_from_it(settings, store):
+    """CONSOLE_TRUST_PROXY: X-Forwarded-For decides the address the login throttle counts per client."""
+    server = await _server(replace(settings, trust_proxy=True, login_max_failures=1))
+    per_address = 4  # LoginThrottle allows 4x the per-user failures from one address
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+            async def attempt(username: str, client_address: str) -> int:
+                headers = {"X-Forwarded-For": client_address, "X-Forwarded-Proto": "https"}
+                async with client.get(server.make_url("/login"), headers=headers) as response:
+                    assert "Strict-Transport-Security" in response.headers  # the proxy said https
+                    token = csrf_from(await response.text())
+                async with client.post(server.make_url("/login"), headers=headers, allow_redirects=False,
+                                       data={"username": username, "password": "wrong-password-1", "csrf_token": token}) as response:
+                    return response.status
+
+            for n in range(per_address):
+                assert await attempt(f"nobody{n}", "203.0.113.5") == 401
+            assert await attempt("nobody-else", "203.0.113.5") == 429
+            assert await attempt("nobody-else", "203.0.113.6") == 401  # another client behind the same proxy
     finally:
         await server.close()
 
@@ -86,17 +150,22 @@ async def test_sign_out_ends_the_session(console, admin_client):
         assert response.status == 302
 
 
+def shift_clock(monkeypatch, seconds_later):
+    """The session store's clock, moved by a changing offset (a callable) or a fixed number of seconds."""
+    real_utcnow = sessions.utcnow
+    offset = seconds_later if callable(seconds_later) else (lambda: seconds_later)
+    monkeypatch.setattr(sessions, "utcnow", lambda: real_utcnow() + timedelta(seconds=offset()))
+
+
 async def test_idle_session_expires(console, admin_client, monkeypatch):
-    real_time = security.time.time
-    monkeypatch.setattr(security.time, "time", lambda: real_time() + console.settings.session_idle_minutes * 60 + 5)
+    shift_clock(monkeypatch, console.settings.session_idle_minutes * 60 + 5)
     async with admin_client.get(console.url("/queue"), allow_redirects=False) as response:
         assert response.status == 302
 
 
 async def test_session_ends_at_the_absolute_limit_even_when_active(console, admin_client, monkeypatch):
-    real_time = security.time.time
     offset = 0
-    monkeypatch.setattr(security.time, "time", lambda: real_time() + offset)
+    shift_clock(monkeypatch, lambda: offset)
     step = (console.settings.session_idle_minutes - 1) * 60
     while offset < console.settings.session_max_hours * 3600 - step:
         offset += step

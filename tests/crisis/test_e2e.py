@@ -11,6 +11,7 @@ import pytest
 
 from scripts import eval_risk
 from tests.conftest import say
+from tests.support.conversations import rest_id, tracker as read_tracker
 
 pytestmark = pytest.mark.e2e
 
@@ -118,8 +119,7 @@ def test_crisis_reply_with_action_server_down_and_conversation_goes_on(rasa_with
     assert "988" in text and NOT_A_COUNSELLOR in text
     log = rasa_without_actions.log.read_text()
     assert "Encountered an exception while running action 'action_record_risk_event'" in log
-    with urllib.request.urlopen(f"{rasa_without_actions.url}/conversations/{sender}/tracker") as resp:
-        tracker = json.loads(resp.read())
+    tracker = read_tracker(rasa_without_actions.url, rest_id(sender))
     actions = [e["name"] for e in tracker["events"] if e["event"] == "action"]
     assert actions[-2:] == ["action_record_risk_event", "action_listen"]
     # the person can keep talking and gets normal answers
@@ -152,8 +152,7 @@ def test_crisis_inside_the_preferences_form_pauses_it(assistant):
     text = _texts(say(assistant, sender, "I just want to die"))
     assert "988" in text and FORM_PAUSED in text
     assert text.index("988") < text.index(FORM_PAUSED) < text.index(KEEP_TALKING)
-    with urllib.request.urlopen(f"{assistant.url}/conversations/{sender}/tracker") as resp:
-        tracker = json.loads(resp.read())
+    tracker = read_tracker(assistant.url, rest_id(sender))
     assert tracker["active_loop"] in ({}, None) or not tracker["active_loop"].get("name")
 
 

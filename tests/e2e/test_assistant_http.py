@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from bot.channels.limits import MAX_MESSAGE_CHARS  # longer gets a 413 (tests/security)
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +83,7 @@ def test_need_help_now_button_gives_the_crisis_resources(assistant, chat):
 
 
 @pytest.mark.parametrize("text", [
-    "", " ", "x" * 20000, "<script>alert(1)</script>", "¿Qué es la terapia psicodinámica?",
+    "", " ", "x" * MAX_MESSAGE_CHARS, "<script>alert(1)</script>", "¿Qué es la terapia psicodinámica?",
     "😀😀😀", "\u0000\u202e", "{\"json\": true}", "/greet{\"not\":\"json",
 ])
 def test_bad_input_gets_an_answer_and_no_crash(assistant, chat, text):

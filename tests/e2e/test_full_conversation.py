@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from intake.store import IntakeStore
+from tests.support.conversations import rest_id, tracker as read_tracker
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +57,7 @@ def test_from_hi_to_three_matches_and_a_callback(assistant, chat, stack_env):
 
     store = IntakeStore(stack_env["INTAKE_DATABASE_URL"])
     try:
-        record = store.get_inquiry(sender)
+        record = store.get_inquiry(rest_id(sender))
     finally:
         store.close()
     assert record["channel"] == "rest" and record["state"] == "CA"
@@ -74,7 +75,6 @@ def test_crisis_message_mid_form_never_becomes_an_answer(assistant, chat):
     chat(assistant, sender, "anxiety")
     assert "Which US state" in texts(chat(assistant, sender, "34"))
     chat(assistant, sender, "I want to kill myself, I'm in Ohio")
-    with urllib.request.urlopen(f"{assistant.url}/conversations/{sender}/tracker", timeout=30) as response:
-        slots = json.loads(response.read().decode())["slots"]
+    slots = read_tracker(assistant.url, rest_id(sender))["slots"]
     assert slots["state"] is None and slots["concern"] == "anxiety" and slots["concern_detail"] is None
     assert "Which US state" in texts(chat(assistant, sender, "continue"))

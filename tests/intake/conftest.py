@@ -1,7 +1,7 @@
 import pytest
 
 from intake.store import IntakeStore
-from intake.testing import temporary_database_url
+from intake.testing import temporary_database_url, use_test_data_keys
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -15,3 +15,9 @@ def store(database_url):
     store = IntakeStore(database_url)
     yield store
     store.close()
+
+
+@pytest.fixture(autouse=True)
+def data_keys(monkeypatch):
+    """Throw-away data keys for every test here (nothing is written to the home directory)."""
+    return use_test_data_keys(monkeypatch)

@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import say
 from tests.support import servers
+from tests.support.conversations import rest_id, tracker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -54,8 +55,7 @@ def two_servers(trained_model, tmp_path_factory, tracker_database, actions_serve
 
 
 def tracker_events(server, sender):
-    with urllib.request.urlopen(f"{server.url}/conversations/{sender}/tracker", timeout=30) as response:
-        return json.loads(response.read())["events"]
+    return tracker(server.url, rest_id(sender))["events"]
 
 
 def turns(events):

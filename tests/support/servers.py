@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
 MODEL_CACHE = ROOT / "var" / "test-models"
+TRACKER_STORE_CLASS = "bot.stores.encrypted_tracker_store.EncryptedSQLTrackerStore"
 
 
 def free_port() -> int:
@@ -122,11 +123,15 @@ class Server:
         self.stop()
 
 
-def write_endpoints(workdir: Path, action_port: Optional[int], tracker_db: Path) -> Path:
+def write_endpoints(workdir: Path, action_port: Optional[int], tracker_db: Path,
+                    tracker_store_type: str = TRACKER_STORE_CLASS, nlg_type: Optional[str] = None) -> Path:
     lines = []
     if action_port is not None:
-        lines += ["action_endpoint:", f'  url: "http://127.0.0.1:{action_port}/webhook"']
-    lines += ["tracker_store:", "  type: SQL", '  dialect: "sqlite"', f'  db: "{tracker_db}"']
+        lines += ["action_endpoint:", f'  url: "http://127.0.0.1:{action_port}/webhook"',
+                  "  headers:", '    Authorization: Bearer ${ACTION_SERVER_TOKEN}']
+    lines += ["tracker_store:", f"  type: {tracker_store_type}", '  dialect: "sqlite"', f'  db: "{tracker_db}"']
+    if nlg_type:
+        lines += ["nlg:", f"  type: {nlg_type}"]
     path = workdir / "endpoints.yml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -137,7 +142,12 @@ def rasa_server(model: Path, workdir: Path, action_port: Optional[int], port: Op
                 source: Path = ROOT) -> Server:
     """`source`: the checkout whose code the model's custom components come from."""
     port = port or free_port()
-    endpoints = write_endpoints(workdir, action_port, workdir / "tracker.db")
+    # an earlier checkout (benchmarks) has only Rasa's own tracker store
+    has_encrypted_store = (source / "bot" / "stores" / "encrypted_tracker_store.py").exists()
+    # responses name the clinic profile ({clinic_name}, ...), filled by bot/nlg.py as in endpoints.yml
+    nlg_type = "bot.nlg.ClinicProfileNLG" if (source / "bot" / "nlg.py").exists() else None
+    endpoints = write_endpoints(workdir, action_port, workdir / "tracker.db",
+                                TRACKER_STORE_CLASS if has_encrypted_store else "SQL", nlg_type)
     args = [RASA, "run", "--enable-api", "--model", str(model), "--port", str(port),
             "--endpoints", str(endpoints), "--credentials", str(credentials or source / "credentials.yml"),
             "--interface", "127.0.0.1"]

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.widget.conftest import DESKTOP
 from tests.widget.pages import MEASURE_ROUND_TRIP_JS, ChatWidget, wait_until_mounted
+from tests.support.conversations import tracker_url, web_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -89,7 +90,7 @@ def test_conversation_survives_reload_in_the_same_session(page: Page, demo_serve
     reply = widget.ask("How does psychodynamic therapy work?")
     expect(reply).to_be_visible()
     # The server continued the same conversation: one tracker holds both turns.
-    tracker = page.request.get(f"{assistant.url}/conversations/{session_id}/tracker").json()
+    tracker = page.request.get(tracker_url(assistant.url, web_id(session_id))).json()
     user_texts = [event.get("text") for event in tracker["events"] if event["event"] == "user"]
     assert FAQ_QUESTION in user_texts and "How does psychodynamic therapy work?" in user_texts
 

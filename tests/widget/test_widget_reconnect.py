@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from tests.support import servers
 from tests.widget.conftest import widget_server
 from tests.widget.pages import ChatWidget, wait_until_mounted
+from tests.support.conversations import tracker_url, web_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -42,6 +43,6 @@ def test_reconnects_after_server_restart_without_losing_the_conversation(page: P
         expect(reply).to_contain_text("Transference")
         assert widget.transcript()[: len(before_restart)] == before_restart
         assert widget.stored_entry()["sessionId"] == session_id
-        tracker = page.request.get(f"{own_assistant.url}/conversations/{session_id}/tracker").json()
+        tracker = page.request.get(tracker_url(own_assistant.url, web_id(session_id))).json()
         user_texts = [event.get("text") for event in tracker["events"] if event["event"] == "user"]
         assert "What is psychodynamic therapy?" in user_texts and "What is transference?" in user_texts

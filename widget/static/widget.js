@@ -782,7 +782,14 @@
         // Re-sent after every reconnect: a restarted server has forgotten which room we were in.
         socket.emit("session_request", { session_id: state.sessionId });
       });
-      socket.on("session_confirm", function () {
+      socket.on("session_confirm", function (sessionId) {
+        // The server issues the session id (a signed one it can resume); keep what it confirms.
+        if (typeof sessionId === "string" && sessionId && sessionId !== state.sessionId) {
+          state.sessionId = sessionId;
+          if (store && store.getItem(storeKey)) {
+            save();
+          }
+        }
         sessionConfirmed = true;
         if (statusIsAboutConnection) {
           setStatus("");
@@ -790,6 +797,11 @@
         flushOutbox();
       });
       socket.on("bot_uttered", receiveBotMessage);
+      socket.on("session_required", function () {
+        // The server lost this socket's session (it restarted between our request and message).
+        sessionConfirmed = false;
+        socket.emit("session_request", { session_id: state.sessionId });
+      });
       socket.on("disconnect", function () {
         sessionConfirmed = false;
         setStatus("Connection lost. Reconnecting… Your conversation is kept.", true);
