@@ -10,14 +10,14 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import intake
+from actions import intake, latest_message
+from actions.forms import AssistantFormValidationAction
 from actions.preference_parsing import clean_text
-from actions.preferences import INTERRUPT_INTENTS, answered_just_now, is_risk_message, latest_intent
 from privacy import contact
 
 logger = logging.getLogger(__name__)
@@ -66,19 +66,18 @@ class ActionRecordCallbackConsent(Action):
         return [SlotSet("callback_consent", True)]
 
 
-class ValidateCallbackForm(FormValidationAction):
+class ValidateCallbackForm(AssistantFormValidationAction):
     def name(self) -> Text:
         return "validate_callback_form"
 
     async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
         requested = tracker.get_slot("requested_slot")
-        intent = latest_intent(tracker)
-        if (requested not in ("first_name", "contact_value") or intent in INTERRUPT_INTENTS
-                or intent == "deny" or not answered_just_now(tracker) or is_risk_message(tracker)):
+        if (requested not in self.domain_slots(domain) or not self.may_read_latest_message(tracker, domain)
+                or latest_message.intent(tracker) in self.ignored_intents(domain)):
             return []
         # the raw text goes to validation, which keeps only a clean name / contact
-        value = clean_text(tracker.latest_message.get("text") or "") or "?"
+        value = latest_message.text(tracker) or "?"
         tracker.slots[requested] = value
         return [SlotSet(requested, value)]
 
@@ -86,17 +85,16 @@ class ValidateCallbackForm(FormValidationAction):
                             domain: DomainDict) -> Dict[Text, Any]:
         name = parse_first_name(value) if isinstance(value, str) else None
         if not name:
-            dispatcher.utter_message(response="utter_invalid_first_name")
-        return {"first_name": name}
+            return self.refuse("first_name", "utter_invalid_first_name", dispatcher, tracker)
+        return self.accept("first_name", name, tracker)
 
     def validate_contact_value(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
         parsed = parse_contact(value) if isinstance(value, str) else None
         if not parsed:
-            dispatcher.utter_message(response="utter_invalid_contact_value")
-            return {"contact_value": None}
+            return self.refuse("contact_value", "utter_invalid_contact_value", dispatcher, tracker)
         method, contact = parsed
-        return {"contact_value": contact, "contact_method": method}
+        return {**self.accept("contact_value", contact, tracker), "contact_method": method}
 
 
 class ActionSaveCallback(Action):

@@ -6,12 +6,17 @@ database still answers people.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
 logger = logging.getLogger(__name__)
+
+# Preferences are written after every answer: a slow database may delay that reply this long at
+# most (the write itself goes on in its thread and still lands).
+PREFERENCES_WRITE_TIMEOUT_S = 2.0
 
 _store = None
 
@@ -37,7 +42,7 @@ def channel_of(tracker: Tracker) -> str:
     return channel if channel.replace("_", "").isalnum() else "unknown"
 
 
-async def _write(method_name: str, *args: Any) -> bool:
+async def _write(method_name: str, *args: Any, timeout_s: Optional[float] = None) -> bool:
     from intake.writer import write_safely
 
     try:
@@ -45,11 +50,16 @@ async def _write(method_name: str, *args: Any) -> bool:
     except Exception as exc:  # noqa: BLE001 - a bad setting must not break the conversation
         logger.error("intake store unavailable (%s)", type(exc).__name__)
         return False
-    return await write_safely(getattr(store, method_name), *args)
+    try:
+        return await asyncio.wait_for(write_safely(getattr(store, method_name), *args), timeout_s)
+    except asyncio.TimeoutError:
+        logger.error("intake write %s still running after %.1f s; answering without waiting", method_name, timeout_s)
+        return False
 
 
 async def record_preferences(tracker: Tracker, preferences: Dict[str, Any]) -> bool:
-    return await _write("save_preferences", tracker.sender_id, channel_of(tracker), preferences)
+    return await _write("save_preferences", tracker.sender_id, channel_of(tracker), preferences,
+                        timeout_s=PREFERENCES_WRITE_TIMEOUT_S)
 
 
 async def record_matches(tracker: Tracker, matches: List[dict], relaxed: List[str]) -> bool:
@@ -59,7 +69,3 @@ async def record_matches(tracker: Tracker, matches: List[dict], relaxed: List[st
 async def record_callback(tracker: Tracker, first_name: str, contact_method: str,
                           contact_value: str) -> bool:
     return await _write("save_callback", tracker.sender_id, first_name, contact_method, contact_value)
-
-
-def reset_for_tests(store: Optional[object] = None) -> None:
-    set_store(store)

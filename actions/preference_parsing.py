@@ -2,7 +2,8 @@
 
 Why hand-written: the pipeline has no entity extractor, and SMS users answer in
 free text ("columbus oh", "BCBS", "2"), so each answer is parsed against the
-vocabulary in actions/data/*.yml. Every parser returns a canonical value or None
+vocabulary in actions/data/*.yml (the states: the provider directory's vocabulary,
+providers/data/vocabulary.json). Every parser returns a canonical value or None
 and never raises on odd input (empty, huge, non-English, markup).
 """
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
+from providers.vocabulary import vocabulary
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MAX_TEXT_CHARS = 500  # answers are short; a huge message is cut before any regex work
 MAX_DETAIL_CHARS = 200
 
 OUTSIDE_US = "outside_us"
 NO_PREFERENCE = "any"
-OPTIONAL_SLOTS = ("gender", "language", "availability")
 CHOICE_SLOTS = ("concern", "age_range", "insurance", "format", "gender", "language", "availability", "approach")
 
 # Two-letter state codes that are also everyday words: only trusted when typed in
@@ -41,7 +43,13 @@ def options() -> dict:
 
 
 def places() -> dict:
+    """Aliases, cities and places outside the directory's coverage (actions/data/us_places.yml)."""
     return _load("us_places.yml")
+
+
+def states() -> Dict[str, str]:
+    """{code: name} of the states the provider directory covers: its vocabulary is their one home."""
+    return vocabulary()["states"]
 
 
 def clean_text(text: Optional[str]) -> str:
@@ -67,7 +75,7 @@ def label(slot: str, value: Optional[str]) -> str:
     if value is None:
         return "not given"
     if slot == "state":
-        return "outside the US" if value == OUTSIDE_US else places()["states"].get(value, value)
+        return "outside the US" if value == OUTSIDE_US else states().get(value, value)
     if slot == "zip":
         return value
     entry = options().get(slot, {}).get(value)
@@ -82,7 +90,7 @@ def is_valid_value(slot: str, value) -> bool:
     if not isinstance(value, str):
         return False
     if slot == "state":
-        return value in places()["states"] or value == OUTSIDE_US
+        return value in states() or value == OUTSIDE_US
     if slot == "zip":
         return bool(re.fullmatch(r"\d{5}", value))
     return value in options().get(slot, {})
@@ -184,8 +192,7 @@ def parse_state(text: str) -> Optional[str]:
     if not normalized:
         return None
     data = places()
-    states: Dict[str, str] = data["states"]
-    names = {name.lower(): code for code, name in states.items()}
+    names = {name.lower(): code for code, name in states().items()}
 
     # 1. Cities first (so "Kansas City" is not read as Kansas), remembered and masked out.
     city_code = None
@@ -223,7 +230,7 @@ def parse_state(text: str) -> Optional[str]:
 
 
 def _state_code_from_tokens(original: str, tokens: List[str], after_city: bool) -> Optional[str]:
-    codes = places()["states"]
+    codes = states()
     plain = [t.replace(".", "") for t in tokens]
     for index, token in enumerate(plain):
         code = token.upper()

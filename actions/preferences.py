@@ -6,6 +6,8 @@ crisis message, an FAQ or "stop" never lands in a slot. It also handles correcti
 earlier answers ("actually I'm in Ohio"), "skip" on optional questions, the ZIP code only
 for in-person sessions, and ends the form early for people it cannot search for
 (under 18, outside the US) so they get an honest explanation instead of more questions.
+Each accepted answer is recorded for intake staff at once, so an interrupted form (a crisis,
+a pause) still reaches them with what the person said.
 """
 from __future__ import annotations
 
@@ -13,36 +15,31 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import intake
+from actions import intake, latest_message
 from actions import preference_parsing as parsing
+from actions.forms import AssistantFormValidationAction, form_slots
 
 logger = logging.getLogger(__name__)
 
 FORM_NAME = "preferences_form"
-PREFERENCE_SLOTS = ["concern", "age_range", "state", "insurance", "format", "zip",
-                    "gender", "language", "availability", "approach"]
-REQUIRED_ANSWERS = ("concern", "age_range", "state", "insurance", "format", "zip")
-MAX_FAILURES_BEFORE_WAY_OUT = 2
 FIND_THERAPIST_PAYLOAD = "I want to find a therapist"
 
-# Messages that are about something else: the form lets the rules answer them
-# (FAQ mid-form, stop, start over, crisis) and then asks the same question again.
-INTERRUPT_INTENTS = {
-    "faq", "compare_psychoanalysis", "ask_frequency_duration", "ask_right_for_me",
-    "bot_challenge", "show_topics", "stop_form", "restart_form", "goodbye", "express_risk",
-}
 # Messages that are neither an answer nor a topic change: the question is simply asked again.
+# (Topic changes, answered by the rules before the form asks again, are the form's
+# ignored_intents in domain.yml.)
 REASK_INTENTS = {"request_therapist", "continue_form", "greet", "thank", "change_preference"}
-NEVER_AN_ANSWER = {"express_risk"}
 
 CORRECTION_CUE = re.compile(r"\b(actually|sorry,? i meant|i meant|correction|change (?:my|that|it)|make (?:it|that))\b",
                             re.IGNORECASE)
 SKIP_TEXT = re.compile(r"^\s*(skip|pass|next|no preference|doesn'?t matter|don'?t care|rather not say)\b", re.IGNORECASE)
+# What "skip" or "no" means on an optional question.
+NO_PREFERENCE_ANSWERS = {"gender": parsing.NO_PREFERENCE, "language": parsing.NO_PREFERENCE,
+                         "availability": parsing.NO_PREFERENCE, "approach": "open"}
 
 # Not sent straight to the search: stop the form early with an honest answer.
 INELIGIBLE = {"age_range": "under_18", "state": parsing.OUTSIDE_US}
@@ -89,6 +86,12 @@ def recorded_preferences(tracker: Tracker) -> Dict[str, Any]:
     return {**search_preferences(tracker), "age_range": tracker.get_slot("age_range")}
 
 
+def answers_so_far(tracker: Tracker) -> Dict[str, Any]:
+    """What intake staff see while the form is still running: only the questions answered yet."""
+    return {slot: value for slot, value in recorded_preferences(tracker).items()
+            if tracker.get_slot(slot) is not None}
+
+
 def summary_text(tracker: Tracker) -> str:
     def line(title: str, slot: str) -> str:
         return f"- {title}: {parsing.label(slot, tracker.get_slot(slot))}"
@@ -113,43 +116,22 @@ def summary_text(tracker: Tracker) -> str:
     return "\n".join(lines)
 
 
-def answered_just_now(tracker: Tracker) -> bool:
-    """True if the form runs right after the person's message (not when it resumes after an FAQ)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return True
-        if event.get("event") == "action" and event.get("name") not in (
-            FORM_NAME, "callback_form", "action_listen", "action_extract_slots", None,
-        ):
-            return False
-    return False
+class ValidatePreferencesForm(AssistantFormValidationAction):
+    failures_slot = "preference_failures"
+    way_out_response = "utter_form_way_out"
 
-
-def is_risk_message(tracker: Tracker) -> bool:
-    """Never take a crisis message (or one the crisis layer screens) as an answer. Reads the
-    NLU's risk verdict, so this server needs no model of its own."""
-    if latest_intent(tracker) in NEVER_AN_ANSWER:
-        return True
-    risk = tracker.latest_message.get("risk") or {}
-    return risk.get("tier") in ("clear", "uncertain")
-
-
-def payload_entities(tracker: Tracker) -> Dict[str, Any]:
-    return {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", []) or []
-            if isinstance(e, dict)}
-
-
-def latest_intent(tracker: Tracker) -> str:
-    return (tracker.latest_message.get("intent") or {}).get("name") or ""
-
-
-def latest_text(tracker: Tracker) -> str:
-    return parsing.clean_text(tracker.latest_message.get("text") or "")
-
-
-class ValidatePreferencesForm(FormValidationAction):
     def name(self) -> Text:
-        return "validate_preferences_form"
+        return f"validate_{FORM_NAME}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        questions = self.domain_slots(domain)
+        if any(e.get("event") == "slot" and e.get("name") in questions and e.get("value") is not None
+               for e in events):
+            # kept as given: a form interrupted later (a crisis, a pause) still reaches staff
+            await intake.record_preferences(tracker, answers_so_far(tracker))
+        return events
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
@@ -164,20 +146,21 @@ class ValidatePreferencesForm(FormValidationAction):
     async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
-        extracted = self.extract_answers(tracker, required)
+        extracted = self.extract_answers(tracker, domain, required)
         tracker.slots.update(extracted)
         return [SlotSet(slot, value) for slot, value in extracted.items()]
 
-    def extract_answers(self, tracker: Tracker, required: List[str]) -> Dict[str, Any]:
-        intent = latest_intent(tracker)
-        if not answered_just_now(tracker) or is_risk_message(tracker):
+    def extract_answers(self, tracker: Tracker, domain: DomainDict, required: List[str]) -> Dict[str, Any]:
+        if not self.may_read_latest_message(tracker, domain):
             return {}
+        questions = self.domain_slots(domain)
+        intent = latest_message.intent(tracker)
         requested = tracker.get_slot("requested_slot")
-        text = latest_text(tracker)
+        text = latest_message.text(tracker)
 
         # 1. Button payloads: /inform{"format":"video"}
-        from_buttons = {slot: value for slot, value in payload_entities(tracker).items()
-                        if slot in PREFERENCE_SLOTS and parsing.is_valid_value(slot, value)}
+        from_buttons = {slot: value for slot, value in latest_message.payload_entities(tracker).items()
+                        if slot in questions and parsing.is_valid_value(slot, value)}
         if from_buttons:
             return from_buttons
 
@@ -185,7 +168,7 @@ class ValidatePreferencesForm(FormValidationAction):
         if intent == "correct_answer" or CORRECTION_CUE.search(text):
             corrections = {slot: value for slot, value in
                            parsing.parse_correction(text, exclude={requested} if requested else ()).items()
-                           if slot in PREFERENCE_SLOTS}
+                           if slot in questions}
             if corrections:
                 own = self.parse_answer(requested, text) if requested else {}
                 return {**corrections, **{k: v for k, v in own.items() if v}}
@@ -193,15 +176,14 @@ class ValidatePreferencesForm(FormValidationAction):
             if intent == "correct_answer" and named and named != requested and named in required:
                 return {named: None}  # ask that question again
 
-        if not requested or intent in INTERRUPT_INTENTS:
+        if not requested or intent in self.ignored_intents(domain):
             return {}
 
         # 3. An answer to the question just asked.
         answer = self.parse_answer(requested, text)
         if answer.get(requested):
             return answer
-        optional_value = {"gender": parsing.NO_PREFERENCE, "language": parsing.NO_PREFERENCE,
-                          "availability": parsing.NO_PREFERENCE, "approach": "open"}.get(requested)
+        optional_value = NO_PREFERENCE_ANSWERS.get(requested)
         if intent == "skip" or SKIP_TEXT.search(text):
             return {requested: optional_value or SKIPPED_REQUIRED}
         if intent == "deny":
@@ -220,59 +202,27 @@ class ValidatePreferencesForm(FormValidationAction):
         value = parsing.parse_value(slot, text)
         return {slot: value} if value else {}
 
-    # -- validation: one method per slot ----------------------------------------------
-    def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
-                  tracker: Tracker) -> Dict[Text, Any]:
-        failures = dict(tracker.get_slot("preference_failures") or {})
+    # -- validation: every question but the concern ----------------------------------------
+    def validate_answer(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> Dict[Text, Any]:
         if value is None or value == REASK:
             return {slot: None}
-        if value == SKIPPED_REQUIRED or not parsing.is_valid_value(slot, value):
-            failures[slot] = failures.get(slot, 0) + 1
-            dispatcher.utter_message(response="utter_cannot_skip" if value == SKIPPED_REQUIRED
-                                     else f"utter_invalid_{slot}")
-            if failures[slot] >= MAX_FAILURES_BEFORE_WAY_OUT:
-                dispatcher.utter_message(response="utter_form_way_out")
-            return {slot: None, "preference_failures": failures}
-        result: Dict[Text, Any] = {slot: value}
-        if failures.pop(slot, None) is not None:
-            result["preference_failures"] = failures
-        if slot != tracker.get_slot("requested_slot") and tracker.get_slot("requested_slot"):
+        if value == SKIPPED_REQUIRED:
+            return self.refuse(slot, "utter_cannot_skip", dispatcher, tracker)
+        if not parsing.is_valid_value(slot, value):
+            return self.refuse(slot, f"utter_invalid_{slot}", dispatcher, tracker)
+        requested = tracker.get_slot("requested_slot")
+        if requested and slot != requested:
             dispatcher.utter_message(response="utter_preference_updated", slot_label=SLOT_LABELS[slot],
                                      value_label=parsing.label(slot, value))
-        return result
+        return self.accept(slot, value, tracker)
 
-    def validate_concern(self, value, dispatcher, tracker, domain):
-        result = self._validate("concern", value, dispatcher, tracker)
+    def validate_concern(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: DomainDict) -> Dict[Text, Any]:
+        result = self.validate_answer("concern", value, dispatcher, tracker, domain)
         # concern_detail is not a form slot, so the SDK drops its extracted value: set it here
         result["concern_detail"] = tracker.get_slot("concern_detail") if result.get("concern") == "other" else None
         return result
-
-    def validate_age_range(self, value, dispatcher, tracker, domain):
-        return self._validate("age_range", value, dispatcher, tracker)
-
-    def validate_state(self, value, dispatcher, tracker, domain):
-        return self._validate("state", value, dispatcher, tracker)
-
-    def validate_insurance(self, value, dispatcher, tracker, domain):
-        return self._validate("insurance", value, dispatcher, tracker)
-
-    def validate_format(self, value, dispatcher, tracker, domain):
-        return self._validate("format", value, dispatcher, tracker)
-
-    def validate_zip(self, value, dispatcher, tracker, domain):
-        return self._validate("zip", value, dispatcher, tracker)
-
-    def validate_gender(self, value, dispatcher, tracker, domain):
-        return self._validate("gender", value, dispatcher, tracker)
-
-    def validate_language(self, value, dispatcher, tracker, domain):
-        return self._validate("language", value, dispatcher, tracker)
-
-    def validate_availability(self, value, dispatcher, tracker, domain):
-        return self._validate("availability", value, dispatcher, tracker)
-
-    def validate_approach(self, value, dispatcher, tracker, domain):
-        return self._validate("approach", value, dispatcher, tracker)
 
 
 class ActionSummarizePreferences(Action):
@@ -302,9 +252,9 @@ class ActionCorrectPreference(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
-        text = latest_text(tracker)
-        chosen = payload_entities(tracker).get("preference_slot")
-        if chosen in PREFERENCE_SLOTS:
+        text = latest_message.text(tracker)
+        chosen = latest_message.payload_entities(tracker).get("preference_slot")
+        if chosen in form_slots(domain, FORM_NAME):
             return self._reask(chosen)
         corrections = parsing.parse_correction(text)
         if corrections:
@@ -337,8 +287,8 @@ class ActionRestartPreferences(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(response="utter_start_over")
-        return [SlotSet(slot, None) for slot in PREFERENCE_SLOTS + ["concern_detail", "preference_failures"]] + [
-            SlotSet("requested_slot", None)]
+        forgotten = form_slots(domain, FORM_NAME) + ["concern_detail", ValidatePreferencesForm.failures_slot]
+        return [SlotSet(slot, None) for slot in forgotten] + [SlotSet("requested_slot", None)]
 
 
 class ActionAcceptSearchOffer(Action):

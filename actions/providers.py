@@ -15,8 +15,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import intake
-from actions import provider_client
+from actions import intake, provider_relaxation, provider_wording
 from actions.preferences import ineligible_reason, search_preferences
 
 logger = logging.getLogger(__name__)
@@ -36,28 +35,29 @@ class ActionSearchProviders(Action):
             dispatcher.utter_message(response="utter_search_not_possible")
             return []
         try:
-            outcome = await provider_client.search_providers(search_preferences(tracker),
-                                                             timeout_s=SEARCH_TIMEOUT_S)
+            outcome = await provider_relaxation.search_providers(search_preferences(tracker),
+                                                                 timeout_s=SEARCH_TIMEOUT_S)
         except ValueError:
             # the form should never let this through; say so honestly and offer a person instead
             logger.error("provider search refused incomplete preferences")
-            outcome = provider_client.SearchOutcome(status=provider_client.STATUS_UNAVAILABLE)
+            outcome = provider_relaxation.SearchOutcome(status=provider_relaxation.STATUS_UNAVAILABLE)
         except Exception as exc:  # noqa: BLE001 - a broken search must not break the conversation
             logger.error("provider search crashed (%s)", type(exc).__name__)
-            outcome = provider_client.SearchOutcome(status=provider_client.STATUS_UNAVAILABLE)
+            outcome = provider_relaxation.SearchOutcome(status=provider_relaxation.STATUS_UNAVAILABLE)
 
         matches = list(outcome.matches or [])[:MATCHES_SHOWN]
-        if outcome.status == provider_client.STATUS_UNAVAILABLE:
+        if outcome.status == provider_relaxation.STATUS_UNAVAILABLE:
             dispatcher.utter_message(response="utter_search_unavailable")
         elif not matches:
             dispatcher.utter_message(response="utter_no_matches")
             await intake.record_matches(tracker, [], list(outcome.relaxed or []))
         else:
             if outcome.relaxed:
-                dispatcher.utter_message(response="utter_match_relaxed", relaxed=outcome.relaxed_text())
+                dispatcher.utter_message(response="utter_match_relaxed",
+                                         relaxed=provider_wording.relaxed_text(outcome.relaxed))
             dispatcher.utter_message(response="utter_matches_intro", count=len(matches))
             for match in matches:
-                dispatcher.utter_message(text=provider_client.format_match_for_text(match))
+                dispatcher.utter_message(**provider_wording.match_message(match))
             await intake.record_matches(tracker, matches, list(outcome.relaxed or []))
         dispatcher.utter_message(response="utter_offer_callback")
         return []

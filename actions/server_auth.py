@@ -1,4 +1,5 @@
-"""The action server only answers the Rasa server: a shared secret, and 127.0.0.1 unless told otherwise.
+"""The action server only answers the Rasa server: a shared secret, and 127.0.0.1 unless told otherwise
+(and, once started, it is warm: actions/warmup.py).
 
 The action server is started the Rasa way (`rasa run actions`), which builds rasa_sdk's Sanic app
 and then imports this package; rasa_sdk 3.6 has no token option of its own. So, on import inside
@@ -59,3 +60,6 @@ def protect_running_action_server() -> None:
     app.ctx.token_protected = True
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
     protect(app, os.environ.get(TOKEN_ENV))
+    from actions import warmup
+
+    warmup.register(app)  # migrations and data files load before the server listens

@@ -10,6 +10,7 @@ from console.settings import ConsoleSettings
 from console.staff import ROLE_ADMIN, ROLE_COORDINATOR, ROLES, StaffDirectory, StaffError, make_hasher
 from intake.config import make_engine
 from intake.migrate import ensure_schema
+from privacy.logs import install as scrub_logs
 
 
 def _read_password(args) -> str:
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = sub.add_parser("seed-demo", help="add fictional demo inquiries (never on a real database)")
     seed.add_argument("--bulk", type=int, default=0, help="also add N generated inquiries")
     args = parser.parse_args(argv)
+    scrub_logs()  # no personal data in logs (privacy/logs.py)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     settings = ConsoleSettings.from_env(serving=args.command == "run")

@@ -6,16 +6,21 @@ import asyncio
 from aiohttp import web
 
 from console import audit
+from console.followup import clock
 from console.inquiries import has_new_risk
 from console.params import MAX_PAGE, ParamError, queue_filter, record_id, whole_number
 from console.presentation import display_conversation_id, iso, parse_preferences
 from console.security import ENGINE_KEY
 from console.transcripts import TranscriptUnavailable
 from console.views import REPO_KEY, TRANSCRIPTS_KEY
+from intake.channels import channel_label
+from intake.store import utcnow
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
-LIST_PARAMETERS = frozenset({"status", "channel", "risk", "state", "from", "to", "callback", "page", "per_page"})
+# "assigned" is left out: "mine" means a signed-in staff member, which an API token is not
+LIST_PARAMETERS = frozenset({"status", "channel", "risk", "level", "state", "from", "to", "callback", "overdue",
+                             "escalated", "sort", "page", "per_page"})
 DETAIL_PARAMETERS = frozenset({"include"})
 INCLUDE_VALUES = ("", "transcript")
 
@@ -26,12 +31,20 @@ def _callback(method, name, value, requested_at) -> dict | None:
     return {"first_name": name, "contact_method": method, "contact_value": value, "requested_at": iso(requested_at)}
 
 
-def _summary(r) -> dict:
+def _summary(r, now) -> dict:
+    row_clock = clock(r)
     return {
         "id": r.id,
         "conversation_ref": display_conversation_id(r.channel, r.conversation_id),
         "channel": r.channel,
+        "channel_label": channel_label(r.channel),
         "status": r.status,
+        "assigned_to": r.assignee,
+        "last_contact_at": iso(r.last_contact_at),
+        "due_at": iso(row_clock.due_at),
+        "overdue": row_clock.overdue(now),
+        "escalated_at": iso(r.escalated_at),
+        "sms_opted_out": r.sms_opted_out,
         "created_at": iso(r.created_at),
         "updated_at": iso(r.updated_at),
         "state": r.state,
@@ -74,7 +87,7 @@ async def api_inquiries(request: web.Request) -> web.Response:
     await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "api_list", None, f"page {page}")
     return web.json_response(
         {
-            "inquiries": [_summary(r) for r in result.rows],
+            "inquiries": [_summary(r, result.now) for r in result.rows],
             "page": page,
             "per_page": per_page,
             "total": result.total,
@@ -102,7 +115,14 @@ async def api_inquiry(request: web.Request) -> web.Response:
         "id": inquiry["id"],
         "conversation_ref": display_conversation_id(inquiry["channel"], inquiry["conversation_id"]),
         "channel": inquiry["channel"],
+        "channel_label": channel_label(inquiry["channel"]),
         "status": inquiry["status"],
+        "assigned_to": inquiry["assignee"],
+        "last_contact_at": iso(inquiry["last_contact_at"]),
+        "due_at": iso(inquiry["clock"].due_at),
+        "overdue": inquiry["clock"].overdue(utcnow()),
+        "escalated_at": iso(inquiry["escalated_at"]),
+        "sms_opted_out": inquiry["sms_opted_out"],
         "created_at": iso(inquiry["created_at"]),
         "updated_at": iso(inquiry["updated_at"]),
         "state": inquiry["state"],
@@ -117,11 +137,13 @@ async def api_inquiry(request: web.Request) -> web.Response:
         ],
         "callback": {**callback, "requested_at": iso(callback["requested_at"])} if callback else None,
         "history": [{**h, "changed_at": iso(h["changed_at"])} for h in inquiry["history"]],
+        # the SMS number is never in the API: only the console's audited reveal shows it
     }
     if request.query.get("include") == "transcript":
         try:
             lines = await asyncio.to_thread(request.app[TRANSCRIPTS_KEY].transcript, inquiry["conversation_id"])
-            body["transcript"] = [{"speaker": l.speaker, "text": l.text, "at": iso(l.at)} for l in lines]
+            body["transcript"] = [{"speaker": l.speaker, "text": l.text, "tapped": l.tapped, "at": iso(l.at)}
+                                  for l in lines]
         except TranscriptUnavailable:
             body["transcript"] = None
             body["transcript_error"] = "tracker store unavailable"

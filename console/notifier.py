@@ -15,6 +15,8 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from console.vocabulary import level_label, situation_label
+from intake.channels import channel_label
 from intake.models import risk_events
 from intake.store import utcnow
 
@@ -59,9 +61,10 @@ class RiskAnnouncer:
 
     def message(self, event) -> dict:
         url = f"{self.public_url}/inquiries/{event.inquiry_id}"
+        # the words the console shows (intake.channels, console.vocabulary); the machine values follow
         text = (
-            f"New {event.level} risk event ({event.category}) on {event.channel or 'unknown'} channel: "
-            f"inquiry #{event.inquiry_id} {url}"
+            f"New risk event, level {level_label(event.level)} ({situation_label(event.category)}) "
+            f"on {channel_label(event.channel)}: inquiry #{event.inquiry_id} {url}"
         )
         return {
             "text": text,  # Slack / Mattermost / Rocket.Chat incoming webhooks show this
@@ -69,6 +72,7 @@ class RiskAnnouncer:
             "level": event.level,
             "category": event.category,
             "channel": event.channel,
+            "channel_label": channel_label(event.channel),
             "occurred_at": event.occurred_at.isoformat() + "Z",
             "url": url,
         }

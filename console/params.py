@@ -55,8 +55,19 @@ def _has_control_or_space(text: str) -> bool:
     return any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in text)
 
 
+FLAG_PARAMETERS = ("callback", "overdue", "escalated")
+
+
+def flag(query: Mapping[str, str], name: str) -> bool:
+    value = query.get(name, "").strip()
+    if value not in FLAG_VALUES:
+        raise ParamError(f"{name} must be 1 or 0")
+    return FLAG_VALUES[value]
+
+
 def queue_filter(query: Mapping[str, str]) -> QueueFilter:
-    """The queue filter (status, channel, risk, state, callback, from, to), every value checked."""
+    """The queue filter (status, channel, risk, state, callback, from, to, assigned, overdue,
+    escalated, sort), every value checked."""
     try:
         flt = QueueFilter.from_query(query)
     except FilterError as exc:
@@ -64,8 +75,8 @@ def queue_filter(query: Mapping[str, str]) -> QueueFilter:
     state = query.get("state", "").strip()
     if len(state) > MAX_STATE_LENGTH or _has_control_or_space(state.replace(" ", "")):
         raise ParamError(f"state must be at most {MAX_STATE_LENGTH} printable characters")
-    if query.get("callback", "").strip() not in FLAG_VALUES:
-        raise ParamError("callback must be 1 or 0")
+    for name in FLAG_PARAMETERS:
+        flag(query, name)
     for name, value in (("from", flt.date_from), ("to", flt.date_to)):
         if value is not None and not MIN_DATE <= value <= MAX_DATE:
             raise ParamError(f"{name} must be a date from {MIN_DATE} to {MAX_DATE}")

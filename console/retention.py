@@ -66,9 +66,9 @@ def delete_person(
     """Remove everything held about a person, in the intake database and the tracker store:
 
     - by conversation id: that conversation's inquiry and transcript;
-    - by phone (any format): inquiries with a callback to the number (found by its blind index),
-      the SMS conversation from it (inquiry and transcript), and every conversation whose
-      visitor messages mention it;
+    - by phone (any format): inquiries with a callback to the number or texted from it (found by
+      their blind indexes), the SMS conversation from it (inquiry and transcript), and every
+      conversation whose visitor messages mention it;
     - by email: inquiries with a callback to the address and every conversation mentioning it.
 
     Raises ValueError (without echoing it) for a phone number or address that cannot be one.
@@ -83,7 +83,9 @@ def delete_person(
     if phone:
         number = contact.normalize_phone(phone)
         phones.append(number)
-        conditions.append(inquiries.c.callback_contact_index == contact.contact_index(contact.PHONE, number))
+        index = contact.contact_index(contact.PHONE, number)
+        conditions.append(inquiries.c.callback_contact_index == index)
+        conditions.append(inquiries.c.sms_number_index == index)
         # the SMS conversation, and its id from before ids were namespaced (the number itself)
         conversation_ids.update((sms_conversation_id(number), number))
     if email:

@@ -27,6 +27,7 @@ API_ROUTE_PREFIX = "api_"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 SETTINGS_KEY = web.AppKey("settings", object)
 STAFF_KEY = web.AppKey("staff_directory", object)
@@ -133,6 +134,14 @@ async def auth_middleware(request: web.Request, handler):
     return await handler(request)
 
 
+async def _read_form(request: web.Request):
+    """The posted form (aiohttp keeps it for the handler), or a 400 if it cannot be read."""
+    try:
+        return await request.post()
+    except (ValueError, AssertionError):  # bytes that are not UTF-8; a multipart body cut short (aiohttp asserts)
+        raise web.HTTPBadRequest(text="The form could not be read. Reload the page and try again.") from None
+
+
 @web.middleware
 async def csrf_middleware(request: web.Request, handler):
     """Per-session token on every form post (synchroniser token pattern).
@@ -146,10 +155,11 @@ async def csrf_middleware(request: web.Request, handler):
         session = await get_session(request)
         expected = session.get("csrf") or ""
         supplied = request.headers.get(CSRF_HEADER, "")
-        if not supplied and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.post()
-            supplied = str(form.get(CSRF_FIELD, ""))
-        if not expected or not hmac.compare_digest(expected.encode(), supplied.encode()):
+        if request.content_type in FORM_CONTENT_TYPES:
+            form = await _read_form(request)  # read here, so no handler meets an unreadable form
+            supplied = supplied or str(form.get(CSRF_FIELD, ""))
+        # headers arrive with undecodable bytes as surrogates, which a strict encode() refuses
+        if not expected or not hmac.compare_digest(expected.encode(), supplied.encode("utf-8", "replace")):
             logger.warning("CSRF check failed on %s", name or request.path)
             raise web.HTTPForbidden(text="The form expired or did not come from this site. Reload the page and try again.")
     return await handler(request)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import time
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
@@ -13,28 +14,60 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from console import audit
-from console.inquiries import InquiryRepository, QueueFilter, TransitionError, has_new_risk
-from console.params import ParamError, local_redirect_target, page_number, queue_filter, record_id
+from console.followup import clock
+from console.inquiries import (
+    ASSIGNED_CHOICES,
+    CONTACT_OUTCOMES,
+    SORT_LABELS,
+    InquiryRepository,
+    QueueFilter,
+    TransitionError,
+    has_new_risk,
+)
+from console.params import ParamError, flag, local_redirect_target, page_number, queue_filter, record_id
 from console.presentation import (
-    age,
+    clock_words,
     csv_safe,
     display_conversation_id,
+    due_words,
     fmt_dt,
+    masked_phone,
     parse_preferences,
-    preference_summary,
 )
 from console.security import CSRF_FIELD, ENGINE_KEY, SETTINGS_KEY, STAFF_KEY, csrf_token, start_staff_session
 from console.staff import ROLES, StaffError, WrongPassword
 from console.throttle import LoginThrottle
 from console.tokens import create_token, list_tokens, revoke_token
-from console.transcripts import TrackerTranscripts, TranscriptUnavailable
-from intake.levels import CHANNELS, RISK_FILTERS, STATUS_LABELS, STATUSES
+from console.transcripts import TrackerTranscripts, TranscriptUnavailable, transcript_text
+from console.vocabulary import (
+    LEVEL_HINTS,
+    PREFERENCE_FIELDS,
+    level_label,
+    match_names,
+    match_view,
+    other_preferences,
+    preference_columns,
+    preference_items,
+    preference_summary,
+    relaxed_label,
+    situation_label,
+)
+from intake.channels import CHANNEL_LABELS, channel_label
+from intake.levels import STATUS_LABELS, STATUSES
+from intake.store import utcnow
 
 _USERNAME_SHAPE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 REPO_KEY = web.AppKey("inquiry_repository", InquiryRepository)
 TRANSCRIPTS_KEY = web.AppKey("transcripts", TrackerTranscripts)
 THROTTLE_KEY = web.AppKey("login_throttle", LoginThrottle)
+
+# After an audited "reveal contact", the number stays visible to that staff member on that
+# inquiry's page for this long (the session holds the inquiry id and expiry, never the number).
+REVEAL_SECONDS = 15 * 60
+REVEALED_KEY = "revealed"
+LEVEL_FILTER_LABELS = {"imminent": "Imminent", "high": "High", "concern": "Concern", "any": "Any risk event"}
+ASSIGNED_LABELS = {"": "Anyone", "me": "Mine", "none": "Nobody"}
 
 
 async def render(request: web.Request, template: str, context: dict, status: int = 200) -> web.Response:
@@ -158,46 +191,60 @@ def _page_number(request: web.Request) -> int:
         raise web.HTTPBadRequest(text=f"Bad page: {exc}")
 
 
+def _viewer_id(request: web.Request) -> int | None:
+    staff = request.get("staff")
+    return staff.id if staff is not None else None
+
+
+def queue_row(r, now) -> dict:
+    """One queue line, in words."""
+    row_clock = clock(r)
+    return {
+        "id": r.id,
+        "ref": display_conversation_id(r.channel, r.conversation_id),
+        "channel": channel_label(r.channel),
+        "status": r.status,
+        "state": r.state or "",
+        "created": fmt_dt(r.created_at),
+        "risk_level": r.risk_level,
+        "risk_label": level_label(r.risk_level),
+        "risk_situation": situation_label(r.last_risk_category),
+        "new_risk": has_new_risk(r),
+        "callback": r.callback_requested,
+        "callback_name": r.callback_first_name,
+        "callback_method": r.callback_contact_method,
+        "assignee": r.assignee,
+        "escalated": r.escalated_at is not None,
+        "sms_opted_out": bool(r.sms_opted_out),
+        "waiting": clock_words(row_clock, now),
+        "due": due_words(row_clock, now),
+        "overdue": row_clock.overdue(now),
+        "summary": preference_summary(parse_preferences(r.preferences)),
+    }
+
+
 async def queue_page(request: web.Request) -> web.Response:
     flt = _queue_filter(request)
     page = _page_number(request)
     repo = request.app[REPO_KEY]
     settings = request.app[SETTINGS_KEY]
     result, states = await asyncio.gather(
-        asyncio.to_thread(repo.queue, flt, page, settings.page_size),
+        asyncio.to_thread(repo.queue, flt, page, settings.page_size, _viewer_id(request)),
         asyncio.to_thread(repo.states),
     )
-    rows = [
-        {
-            "id": r.id,
-            "ref": display_conversation_id(r.channel, r.conversation_id),
-            "channel": r.channel or "unknown",
-            "status": r.status,
-            "state": r.state or "",
-            "age": age(r.created_at),
-            "created": fmt_dt(r.created_at),
-            "risk_level": r.risk_level,
-            "risk_rank": r.risk_rank,
-            "risk_category": r.last_risk_category,
-            "new_risk": has_new_risk(r),
-            "callback": r.callback_requested,
-            "callback_name": r.callback_first_name,
-            "callback_method": r.callback_contact_method,
-            "summary": preference_summary(r.preferences),
-        }
-        for r in result.rows
-    ]
     query = flt.as_query()
     return await render(
         request,
         "queue.jinja2",
         {
-            "rows": rows,
+            "rows": [queue_row(r, result.now) for r in result.rows],
             "result": result,
             "filter": flt,
             "statuses": STATUSES,
-            "channels": CHANNELS,
-            "risk_filters": list(RISK_FILTERS),
+            "channels": [(label.lower(), label, name) for name, label in CHANNEL_LABELS.items()],
+            "levels": LEVEL_FILTER_LABELS,
+            "assigned_choices": [(a, ASSIGNED_LABELS[a]) for a in ASSIGNED_CHOICES],
+            "sorts": SORT_LABELS,
             "states": states,
             "query_string": urlencode(query),
             "prev_url": f"/queue?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
@@ -207,95 +254,245 @@ async def queue_page(request: web.Request) -> web.Response:
 
 
 CSV_COLUMNS = (
-    "inquiry_id", "created_at", "updated_at", "channel", "status", "state", "risk_level", "risk_category",
-    "last_risk_at", "callback_requested", "callback_first_name", "callback_contact_method",
-    "callback_contact_value", "preferences",
+    "inquiry_id", "created_at", "channel", "status", "assigned_to", "risk_level", "risk_situation",
+    "last_risk_at", "escalated_at", "last_contact_at", "waiting", "overdue", "callback_requested",
+    "callback_first_name", "callback_contact_method", "callback_contact_value",
+    *PREFERENCE_FIELDS, "other_preferences", "matches_shown", "relaxed_to_find_them",
 )
+TRANSCRIPT_COLUMN = "transcript"
+
+
+def csv_row(r, now) -> list[str]:
+    """One CSV line: preferences one column each, in words, as the inquiry page shows them."""
+    preferences = parse_preferences(r.preferences)
+    row_clock = clock(r)
+    matches = _json_list(r.matches)
+    values = (
+        r.id, fmt_dt(r.created_at), channel_label(r.channel), STATUS_LABELS.get(r.status, r.status), r.assignee,
+        level_label(r.risk_level), situation_label(r.last_risk_category), fmt_dt(r.last_risk_at),
+        fmt_dt(r.escalated_at), fmt_dt(r.last_contact_at), clock_words(row_clock, now),
+        "yes" if row_clock.overdue(now) else "no", "yes" if r.callback_requested else "no",
+        r.callback_first_name, r.callback_contact_method, r.callback_contact_value,
+        *preference_columns(preferences).values(), other_preferences(preferences),
+        match_names(matches), ", ".join(relaxed_label(x) for x in _json_list(r.relaxed) if isinstance(x, str)),
+    )
+    return [csv_safe(v) for v in values]
+
+
+def _json_list(text) -> list:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
 
 
 async def queue_csv(request: web.Request) -> web.StreamResponse:
     flt = _queue_filter(request)
+    try:
+        with_transcripts = flag(request.query, "transcripts")
+    except ParamError as exc:
+        raise web.HTTPBadRequest(text=f"Bad filter: {exc}")
     repo = request.app[REPO_KEY]
-    await asyncio.to_thread(
-        audit.record_now, request.app[ENGINE_KEY], request["actor"], "export_csv", None, urlencode(flt.as_query())
-    )
+    transcripts = request.app[TRANSCRIPTS_KEY]
+    viewer_id = _viewer_id(request)
+    detail = urlencode({**flt.as_query(), **({"transcripts": "1"} if with_transcripts else {})})
+    await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "export_csv", None, detail)
 
     def build() -> str:
+        now = utcnow()
+        rows = list(repo.export_rows(flt, viewer_id))
+        texts: dict[str, str] = {}
+        if with_transcripts:
+            try:
+                texts = {cid: transcript_text(lines)
+                         for cid, lines in transcripts.transcripts(r.conversation_id for r in rows).items()}
+            except TranscriptUnavailable:
+                texts = {r.conversation_id: "(transcript unavailable: tracker store unreachable)" for r in rows}
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        for r in repo.export_rows(flt):
-            writer.writerow([
-                csv_safe(v) for v in (
-                    r.id, fmt_dt(r.created_at), fmt_dt(r.updated_at), r.channel, r.status, r.state, r.risk_level,
-                    r.last_risk_category, fmt_dt(r.last_risk_at), "yes" if r.callback_requested else "no",
-                    r.callback_first_name, r.callback_contact_method, r.callback_contact_value,
-                    json.dumps(parse_preferences(r.preferences), ensure_ascii=False) if r.preferences else "",
-                )
-            ])
+        writer.writerow(CSV_COLUMNS + ((TRANSCRIPT_COLUMN,) if with_transcripts else ()))
+        for r in rows:
+            line = csv_row(r, now)
+            if with_transcripts:
+                line.append(csv_safe(texts.get(r.conversation_id, "")))
+            writer.writerow(line)
         return buffer.getvalue()
 
     body = await asyncio.to_thread(build)
+    name = "intake-queue-with-transcripts.csv" if with_transcripts else "intake-queue.csv"
     return web.Response(
         text=body,
         content_type="text/csv",
         charset="utf-8",
-        headers={"Content-Disposition": 'attachment; filename="intake-queue.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
 # -- one inquiry --------------------------------------------------------------------------
+def _revealed(session, inquiry_id: int) -> bool:
+    """Did this staff member reveal this inquiry's number within REVEAL_SECONDS?"""
+    grants = session.get(REVEALED_KEY)
+    return isinstance(grants, dict) and grants.get(str(inquiry_id), 0) > time.time()
+
+
+def _transcript_error() -> str:
+    return "The conversation transcript is unavailable right now (tracker store unreachable)."
+
+
 async def inquiry_page(request: web.Request) -> web.Response:
     inquiry_id = _inquiry_id(request)
     repo = request.app[REPO_KEY]
-    inquiry = await asyncio.to_thread(repo.get, inquiry_id)
+    transcripts = request.app[TRANSCRIPTS_KEY]
+    inquiry, staff_choices = await asyncio.gather(
+        asyncio.to_thread(repo.get, inquiry_id), asyncio.to_thread(repo.staff_choices)
+    )
     if inquiry is None:
         raise web.HTTPNotFound(text="No such inquiry (it may have been deleted).")
     await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "view", inquiry_id)
+    transcript, transcript_error, opt_out = [], None, None
     try:
-        transcript = await asyncio.to_thread(request.app[TRANSCRIPTS_KEY].transcript, inquiry["conversation_id"])
-        transcript_error = None
+        transcript = await asyncio.to_thread(transcripts.transcript, inquiry["conversation_id"])
+        if inquiry["channel"] == "sms" or inquiry["sms_number"]:
+            opt_out = await asyncio.to_thread(transcripts.sms_opt_out, inquiry["conversation_id"])
     except TranscriptUnavailable:
-        transcript, transcript_error = [], "The conversation transcript is unavailable right now (tracker store unreachable)."
+        transcript_error = _transcript_error()
+    # the number is on the page only within a reveal the audit log recorded; masked otherwise
+    number = inquiry.pop("sms_number")
+    revealed = bool(number) and _revealed(await get_session(request), inquiry_id)
+    now = utcnow()
     return await render(
         request,
         "inquiry.jinja2",
         {
             "inquiry": inquiry,
             "ref": display_conversation_id(inquiry["channel"], inquiry["conversation_id"]),
+            "channel": channel_label(inquiry["channel"]),
+            "risk_label": level_label(inquiry["risk_level"]),
+            "risk_hint": LEVEL_HINTS.get(inquiry["risk_level"] or "", ""),
+            "preferences": preference_items(inquiry["preferences"]),
+            "matches": [match_view(m) for m in inquiry["matches"] if isinstance(m, dict)],
+            "relaxed": [relaxed_label(x) for x in inquiry["relaxed"] if isinstance(x, str)],
+            "waiting": clock_words(inquiry["clock"], now),
+            "due": due_words(inquiry["clock"], now),
+            "overdue": inquiry["clock"].overdue(now),
+            "sms_number": number if revealed else None,
+            "sms_number_masked": masked_phone(number),
+            # the tracker holds what the SMS channel acts on; the column is the last state relayed
+            "sms_opted_out": opt_out.opted_out if opt_out else inquiry["sms_opted_out"],
+            "sms_opt_out_at": opt_out.at if opt_out else None,
+            "staff_choices": staff_choices,
+            "contact_outcomes": CONTACT_OUTCOMES,
             "transcript": transcript,
             "transcript_error": transcript_error,
         },
     )
 
 
-async def inquiry_status(request: web.Request) -> web.Response:
+async def _inquiry_action(request: web.Request, action, success: str, failure: str = "Not changed") -> web.Response:
+    """Run one repository action for the inquiry in the path, then back to its page with a message."""
     inquiry_id = _inquiry_id(request)
     form = await request.post()
     try:
-        await asyncio.to_thread(
-            request.app[REPO_KEY].change_status, inquiry_id, str(form.get("to_status", "")),
-            request["actor"], str(form.get("note", "")),
-        )
-        message = "Status updated."
+        result = await asyncio.to_thread(action, request.app[REPO_KEY], inquiry_id, form, request["actor"])
+        message = success.format(result=result)
     except LookupError:
         raise web.HTTPNotFound()
     except TransitionError as exc:
-        message = f"Not changed: {exc}."
+        message = f"{failure}: {exc}."
     raise await flash_and_redirect(request, f"/inquiries/{inquiry_id}", message)
+
+
+async def inquiry_status(request: web.Request) -> web.Response:
+    return await _inquiry_action(
+        request,
+        lambda repo, i, form, actor: repo.change_status(i, str(form.get("to_status", "")), actor, str(form.get("note", ""))),
+        "Status updated.",
+    )
 
 
 async def inquiry_note(request: web.Request) -> web.Response:
+    return await _inquiry_action(
+        request, lambda repo, i, form, actor: repo.add_note(i, actor, str(form.get("note", ""))),
+        "Note added.", "Not saved",
+    )
+
+
+async def inquiry_contact(request: web.Request) -> web.Response:
+    return await _inquiry_action(
+        request,
+        lambda repo, i, form, actor: repo.log_contact(i, actor, str(form.get("outcome", "")), str(form.get("note", ""))),
+        "Contact logged; the follow-up clock restarts.", "Not logged",
+    )
+
+
+def _assign(repo: InquiryRepository, inquiry_id: int, form, actor: str, me: int) -> str:
+    value = str(form.get("assignee", "")).strip()
+    if value == "me":
+        assignee_id = me
+    elif value in ("", "none"):
+        assignee_id = None
+    else:
+        assignee_id = record_id(value)
+        if assignee_id is None:
+            raise TransitionError("choose a staff member")
+    username = repo.assign(inquiry_id, assignee_id, actor)
+    return f"Assigned to {username}." if username else "Unassigned."
+
+
+async def inquiry_assign(request: web.Request) -> web.Response:
+    me = request["staff"].id
+    return await _inquiry_action(request, lambda repo, i, form, actor: _assign(repo, i, form, actor, me), "{result}")
+
+
+async def inquiry_escalate(request: web.Request) -> web.Response:
+    def escalate(repo, inquiry_id, form, actor) -> str:
+        escalated = str(form.get("escalated", "1")) == "1"
+        repo.set_escalated(inquiry_id, escalated, actor, str(form.get("note", "")))
+        return "Escalated." if escalated else "Escalation resolved."
+
+    return await _inquiry_action(request, escalate, "{result}")
+
+
+async def inquiry_reveal_contact(request: web.Request) -> web.Response:
+    """Show the SMS number to call the person back: an explicit POST that the audit log records."""
     inquiry_id = _inquiry_id(request)
-    form = await request.post()
     try:
-        await asyncio.to_thread(request.app[REPO_KEY].add_note, inquiry_id, request["actor"], str(form.get("note", "")))
-        message = "Note added."
+        number = await asyncio.to_thread(request.app[REPO_KEY].reveal_sms_number, inquiry_id, request["actor"])
     except LookupError:
         raise web.HTTPNotFound()
-    except TransitionError as exc:
-        message = f"Not saved: {exc}."
-    raise await flash_and_redirect(request, f"/inquiries/{inquiry_id}", message)
+    if number is None:
+        raise await flash_and_redirect(request, f"/inquiries/{inquiry_id}", "No number is stored for this inquiry.")
+    session = await get_session(request)
+    now = time.time()
+    grants = {k: v for k, v in (session.get(REVEALED_KEY) or {}).items() if v > now}
+    grants[str(inquiry_id)] = now + REVEAL_SECONDS
+    session[REVEALED_KEY] = grants
+    raise await flash_and_redirect(
+        request, f"/inquiries/{inquiry_id}#contact",
+        f"Number revealed for {REVEAL_SECONDS // 60} minutes; the audit log records that you looked.",
+    )
+
+
+async def inquiry_transcript(request: web.Request) -> web.Response:
+    """The conversation as plain text (audited), taps shown as the options the person chose."""
+    inquiry_id = _inquiry_id(request)
+    inquiry = await asyncio.to_thread(request.app[REPO_KEY].get, inquiry_id)
+    if inquiry is None:
+        raise web.HTTPNotFound()
+    try:
+        lines = await asyncio.to_thread(request.app[TRANSCRIPTS_KEY].transcript, inquiry["conversation_id"])
+    except TranscriptUnavailable:
+        raise web.HTTPServiceUnavailable(text=_transcript_error())
+    await asyncio.to_thread(
+        audit.record_now, request.app[ENGINE_KEY], request["actor"], "export_transcript", inquiry_id
+    )
+    return web.Response(
+        text=transcript_text(lines) + "\n",
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}-transcript.txt"'},
+    )
 
 
 async def inquiry_acknowledge(request: web.Request) -> web.Response:

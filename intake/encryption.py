@@ -1,9 +1,9 @@
 """Which intake columns are encrypted at rest, and the one way they are written, read and rotated.
 
-Encrypted (privacy.crypto, "enc1:" + Fernet token): the callback's first name and contact value
-and the care preferences JSON (free-text answers). `callback_contact_index` holds a keyed blind
-index of the normalised contact (privacy.contact.contact_index) so deletion and lookups find a
-person without decrypting anything. `state`, channel, risk and status columns stay plain: coarse
+Encrypted (privacy.crypto, "enc1:" + Fernet token): the callback's first name and contact value,
+the care preferences JSON (free-text answers) and the number an SMS conversation came from.
+`callback_contact_index` and `sms_number_index` hold keyed blind indexes of the normalised contact
+(privacy.contact.contact_index) so deletion and lookups find a person without decrypting anything. `state`, channel, risk and status columns stay plain: coarse
 values the queue filters and sorts on.
 """
 from __future__ import annotations
@@ -16,12 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from intake.models import inquiries
-from privacy.contact import contact_index
+from privacy.contact import PHONE, contact_index
 from privacy.crypto import DecryptionError, cipher
 
 logger = logging.getLogger(__name__)
 
-ENCRYPTED_COLUMNS = ("callback_first_name", "callback_contact_value", "preferences")
+ENCRYPTED_COLUMNS = ("callback_first_name", "callback_contact_value", "preferences", "sms_number")
 # shown instead of a value no configured key decrypts (a lost or missing key), never an exception page
 UNREADABLE = "[unreadable: the data key that encrypted this is not configured]"
 ROTATE_BATCH = 500
@@ -36,6 +36,11 @@ def callback_columns(first_name: str, contact_method: str, normalized_contact: s
         "callback_contact_value": c.encrypt(normalized_contact),
         "callback_contact_index": contact_index(contact_method, normalized_contact),
     }
+
+
+def sms_number_columns(e164: str) -> dict[str, Any]:
+    """Column values for the number an SMS conversation came from, as privacy.contact normalises it."""
+    return {"sms_number": cipher().encrypt(e164), "sms_number_index": contact_index(PHONE, e164)}
 
 
 def seal_preferences(preferences_json: str) -> str:

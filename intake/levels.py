@@ -4,18 +4,18 @@ from __future__ import annotations
 # Higher rank sorts first in the staff queue.
 RISK_RANKS = {
     "imminent": 4,
-    "critical": 4,
-    "crisis": 4,
     "high": 3,
+    # the screening tier: the person was asked a screening question (risk/constants.py LEVELS)
+    "concern": 2,
     "moderate": 2,
-    "medium": 2,
     "low": 1,
     "none": 0,
 }
 # An unrecognised level is ranked as high: a new detector level must never sink down the queue.
 UNKNOWN_RISK_RANK = 3
 
-RISK_FILTERS = {"any": 1, "high": 3, "imminent": 4}
+# "at least this level"; the console and API filter on these
+RISK_FILTERS = {"any": 1, "concern": 2, "high": 3, "imminent": 4}
 
 
 def risk_rank(level: str | None) -> int:
@@ -46,4 +46,3 @@ STATUS_TRANSITIONS = {
     STATUS_REFERRED: (STATUS_CLOSED, STATUS_IN_REVIEW),
     STATUS_CLOSED: (STATUS_IN_REVIEW,),
 }
-CHANNELS = ("web", "sms")

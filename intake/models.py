@@ -62,10 +62,25 @@ inquiries = Table(
     # keyed blind index of the normalised contact: deletion finds it without decrypting
     Column("callback_contact_index", String(64), index=True),
     Column("callback_requested_at", DateTime),
+    # the number an SMS conversation came from (its id is a keyed hash, never the number), encrypted,
+    # for an audited "reveal contact" to call back; with a keyed blind index for deletion by phone
+    Column("sms_number", Text),
+    Column("sms_number_index", String(64), index=True),
+    # STOP/START of that number as last recorded (NULL: never recorded for this conversation)
+    Column("sms_opted_out", Boolean),
+    # the coordinator workflow: who owns the inquiry, when someone last contacted the person
+    # (the follow-up clock runs from there), and an escalation marker
+    Column("assigned_to", Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), index=True),
+    Column("assigned_at", DateTime),
+    Column("last_contact_at", DateTime),
+    Column("escalated_at", DateTime),
+    Column("escalated_by", String(64)),
     Index("ix_inquiries_queue_order", "risk_rank", "callback_requested", "created_at"),
-    # covers the queue's headline counts so they never read the wide rows (JSON columns)
+    # covers the queue's headline counts (follow-up clock included) and the choice of a page's rows,
+    # so neither reads the wide rows (encrypted JSON): only the page's own rows are fetched
     Index(
-        "ix_inquiries_counts", "status", "risk_rank", "callback_requested", "last_risk_at", "risk_acknowledged_at"
+        "ix_inquiries_triage", "status", "risk_rank", "callback_requested", "created_at", "last_risk_at",
+        "risk_acknowledged_at", "last_contact_at", "callback_requested_at", "assigned_to", "escalated_at",
     ),
 )
 
@@ -81,6 +96,9 @@ risk_events = Table(
     Column("occurred_at", DateTime, nullable=False),
     # set once the event was announced to the team webhook
     Column("announced_at", DateTime, index=True),
+    # the event broker's id for the crisis reply this event records: a redelivered event is
+    # recognised and written once (NULL for events recorded before the broker carried them)
+    Column("event_key", String(64), unique=True),
 )
 
 status_changes = Table(
@@ -93,6 +111,11 @@ status_changes = Table(
     Column("note", Text),
     Column("staff_username", String(64), nullable=False),
     Column("changed_at", DateTime, nullable=False),
+    # what happened (console.inquiries HISTORY_ACTIONS: status, note, contact, assign, escalate,
+    # deescalate); NULL on rows from before 0006: a status change, or a note when from == to
+    Column("action", String(20)),
+    # a short machine value for the action: the contact outcome or the assignee's username
+    Column("detail", String(64)),
 )
 
 # SMS STOP/START: current state per hashed phone number plus an append-only audit trail.

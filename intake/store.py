@@ -18,11 +18,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.config import intake_database_url_from_env, make_engine
-from intake.encryption import callback_columns, decrypted, seal_preferences
+from intake.channels import channel_of_conversation
+from intake.encryption import callback_columns, decrypted, seal_preferences, sms_number_columns
 from intake.levels import risk_rank
 from intake.migrate import ensure_schema
 from intake.models import inquiries, risk_events, sms_opt_out_events, sms_opt_outs
-from privacy.contact import normalize_contact
+from privacy.contact import normalize_contact, normalize_phone
 
 MAX_ID_LENGTH = 255
 MAX_JSON_BYTES = 64 * 1024
@@ -126,6 +127,8 @@ class IntakeStore:
     # -- writes -------------------------------------------------------------------------
     def _upsert_inquiry(self, conn: Connection, conversation_id: str, channel: str | None) -> int:
         """Return the inquiry id for conversation_id, creating the row on first touch."""
+        # writes without a channel (matches, callback) can tell it from the conversation id's namespace
+        channel = channel or channel_of_conversation(conversation_id)
         row = conn.execute(
             select(inquiries.c.id, inquiries.c.channel).where(inquiries.c.conversation_id == conversation_id)
         ).first()
@@ -161,15 +164,24 @@ class IntakeStore:
         category: str,
         level: str,
         occurred_at: datetime | None = None,
-    ) -> None:
+        event_key: str | None = None,
+    ) -> bool:
+        """Record a risk event; with `event_key` (the event broker's), only once: a repeat of a
+        recorded key changes nothing and returns False."""
         conversation_id = _require_text("conversation_id", conversation_id, MAX_ID_LENGTH)
         channel = _require_label("channel", channel)
         category = _require_label("category", category)
         level = _require_label("level", level)
+        if event_key is not None and not re.fullmatch(r"[0-9a-f]{64}", event_key):
+            raise ValueError("event_key must be 64 hex characters")
         occurred = to_naive_utc(occurred_at)
         rank = risk_rank(level)
         self.ensure_schema()
         with self.engine.begin() as conn:
+            if event_key is not None and conn.execute(
+                select(risk_events.c.id).where(risk_events.c.event_key == event_key)
+            ).first() is not None:
+                return False
             inquiry_id = self._upsert_inquiry(conn, conversation_id, channel)
             conn.execute(
                 risk_events.insert().values(
@@ -179,6 +191,7 @@ class IntakeStore:
                     risk_rank=rank,
                     channel=channel,
                     occurred_at=occurred,
+                    event_key=event_key,
                 )
             )
             current = conn.execute(
@@ -191,6 +204,7 @@ class IntakeStore:
                 values.update(last_risk_at=occurred, last_risk_category=category)
             if values:
                 conn.execute(update(inquiries).where(inquiries.c.id == inquiry_id).values(**values))
+        return True
 
     def save_preferences(self, conversation_id: str, channel: str, preferences: dict) -> None:
         conversation_id = _require_text("conversation_id", conversation_id, MAX_ID_LENGTH)
@@ -226,13 +240,35 @@ class IntakeStore:
             **callback_columns(first_name, contact_method, contact_value),
         )
 
-    def record_sms_opt_out(self, phone_hash: str, opted_out: bool) -> None:
-        """STOP/START audit: keeps the latest state and an append-only trail, keyed by a hash only."""
+    def record_sms_number(self, conversation_id: str, phone: str) -> None:
+        """Keep the number an SMS conversation comes from (encrypted, with a blind index), so staff
+        can reveal it, audited, to call the person back. Cheap to call on every message: the row is
+        only rewritten when the number differs from the one stored."""
+        conversation_id = _require_text("conversation_id", conversation_id, MAX_ID_LENGTH)
+        columns = sms_number_columns(normalize_phone(phone))  # ValueError (without the number) if not one
+        self.ensure_schema()
+        with self.engine.begin() as conn:
+            stored = conn.execute(
+                select(inquiries.c.sms_number_index).where(inquiries.c.conversation_id == conversation_id)
+            ).first()
+            if stored is not None and stored.sms_number_index == columns["sms_number_index"]:
+                return
+            inquiry_id = self._upsert_inquiry(conn, conversation_id, "sms")
+            conn.execute(update(inquiries).where(inquiries.c.id == inquiry_id).values(**columns))
+
+    def record_sms_opt_out(self, phone_hash: str, opted_out: bool, conversation_id: str | None = None) -> None:
+        """STOP/START audit: keeps the latest state and an append-only trail, keyed by a hash only.
+        With `conversation_id`, that conversation's inquiry (if there is one) shows the state to staff."""
         phone_hash = _require_text("phone_hash", phone_hash, 128)
         opted_out = bool(opted_out)
         now = utcnow()
         self.ensure_schema()
         with self.engine.begin() as conn:
+            if conversation_id:
+                conn.execute(
+                    update(inquiries).where(inquiries.c.conversation_id == conversation_id)
+                    .values(sms_opted_out=opted_out)
+                )
             conn.execute(sms_opt_out_events.insert().values(phone_hash=phone_hash, opted_out=opted_out, recorded_at=now))
             changed = conn.execute(
                 update(sms_opt_outs)
@@ -296,6 +332,13 @@ def inquiry_to_dict(row, events) -> dict:
         "last_risk_at": row.last_risk_at,
         "last_risk_category": row.last_risk_category,
         "callback": callback,
+        "sms_number": row.sms_number,
+        "sms_opted_out": row.sms_opted_out,
+        "assigned_to": row.assigned_to,
+        "assigned_at": row.assigned_at,
+        "last_contact_at": row.last_contact_at,
+        "escalated_at": row.escalated_at,
+        "escalated_by": row.escalated_by,
         "risk_events": [
             {
                 "id": e.id,

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from providers.db import create_schema, make_engine
-from providers.params import InvalidSearch, parse_search_params
+from providers.params import InvalidSearch, parse_search_params, whole_number
 from providers.search import get_provider, search
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,11 @@ async def search_handler(request: web.Request) -> web.Response:
 
 
 async def provider_handler(request: web.Request) -> web.Response:
-    raw = request.match_info["provider_id"]
-    if not raw.isdigit() or len(raw) > 9:
+    provider_id = whole_number(request.match_info["provider_id"], 9)
+    if provider_id is None:
         return _error(400, "invalid_parameters", "The provider id is invalid.",
                       [{"parameter": "provider_id", "message": "must be a positive whole number"}])
-    provider = await _in_thread(request, get_provider, int(raw))
+    provider = await _in_thread(request, get_provider, provider_id)
     if provider is None:
         return _error(404, "not_found", "No provider has this id.")
     return web.json_response(provider)

@@ -6,6 +6,7 @@ messages must name what is expected without echoing what was sent.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
@@ -48,12 +49,20 @@ class InvalidSearch(ValueError):
         self.problems = problems
 
 
-def _int(raw: str, low: int, high: int) -> Optional[int]:
-    raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 6:
+# ASCII digits only: str.isdigit() also takes "²" (which int() refuses: a 500) and "٣" (which it reads as 3)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def whole_number(raw: str, max_digits: int) -> Optional[int]:
+    """`raw` as a whole number if it is 1 to `max_digits` ASCII digits, else None."""
+    if len(raw) > max_digits or not _DIGITS.fullmatch(raw):
         return None
-    value = int(raw)
-    return value if low <= value <= high else None
+    return int(raw)
+
+
+def _int(raw: str, low: int, high: int) -> Optional[int]:
+    value = whole_number(raw.strip(), 6)
+    return value if value is not None and low <= value <= high else None
 
 
 def _list(raw: str) -> List[str]:

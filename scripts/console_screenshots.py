@@ -1,7 +1,9 @@
 """Screenshots of the staff console with fictional data: docs/console-queue.png, docs/console-inquiry.png.
 
-Runs the console in-process on throw-away SQLite files and drives the system Chromium:
+Runs the console in-process on throw-away SQLite files (and throw-away data keys) and drives the
+system Chromium:
     .venv/bin/python scripts/console_screenshots.py
+The queue is shown as a coordinator starts the morning; the inquiry is the imminent SMS one.
 """
 from __future__ import annotations
 
@@ -29,6 +31,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 async def main() -> None:
+    from cryptography.fernet import Fernet
+
+    # fictional data under throw-away keys: nothing is written to the home directory
+    os.environ["DATA_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+    os.environ["DATA_INDEX_KEY"] = Fernet.generate_key().decode()
     with tempfile.TemporaryDirectory() as folder:
         settings = ConsoleSettings(
             intake_database_url=f"sqlite:///{folder}/intake.db",
@@ -37,10 +44,13 @@ async def main() -> None:
         )
         store = IntakeStore(settings.intake_database_url)
         transcripts = TrackerTranscripts(settings.tracker_database_url)
-        seed_bulk(store.engine, 40, seed=3)
-        seed_showcase(store, transcripts)
-        StaffDirectory(store.engine, make_hasher()).create("jordan.coordinator", "demo-password-123", "coordinator")
-        crisis_id = store.get_inquiry("+15550100123")["id"]
+        store.ensure_schema()
+        directory = StaffDirectory(store.engine, make_hasher())
+        me = directory.create("jordan.coordinator", "demo-password-123", "coordinator")
+        colleague = directory.create("sam.lead", "demo-password-123", "coordinator")
+        seed_bulk(store.engine, 40, seed=3, staff_ids=[me.id, colleague.id])
+        ids = seed_showcase(store, transcripts, owner_id=me.id)
+        crisis_id = store.get_inquiry(ids["crisis_sms"])["id"]
         server = TestServer(create_app(settings, announce_risk=False), port=0)
         await server.start_server()
         try:
@@ -52,7 +62,7 @@ async def main() -> None:
                 await page.fill("input[name=password]", "demo-password-123")
                 await page.click("button[type=submit]")
                 await page.wait_for_url("**/queue")
-                await page.screenshot(path=str(DOCS / "console-queue.png"))
+                await page.screenshot(path=str(DOCS / "console-queue.png"), full_page=True)
                 await page.goto(str(server.make_url(f"/inquiries/{crisis_id}")))
                 await page.screenshot(path=str(DOCS / "console-inquiry.png"), full_page=True)
                 await browser.close()

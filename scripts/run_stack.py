@@ -2,7 +2,8 @@
 
 Services (ports from docs/CONTRACTS.md): provider directory 5060, action server
 5055, Rasa 5005 (REST, socket.io widget channel, SMS webhook), staff console 5080,
-widget demo page 8000. Each writes its log to var/log/. `make run` calls this after
+widget demo page 8000, and the risk event relay (Rasa event broker outbox -> intake
+store). Each writes its log to var/log/. `make run` calls this after
 `make train`; the newest model in models/ is served.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from privacy.dev_secrets import dev_secret  # noqa: E402
@@ -25,7 +27,13 @@ BIN = Path(sys.executable).parent
 LOG_DIR = ROOT / "var" / "log"
 
 
-def wait_until_up(name: str, url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
+def wait_until_up(name: str, url: Optional[str], process: subprocess.Popen, log: Path, timeout_s: float) -> None:
+    """Until `url` answers; a service without one (the relay) must just stay up for `timeout_s`."""
+    if url is None:
+        time.sleep(timeout_s)
+        if process.poll() is not None:
+            sys.exit(f"{name} stopped during start-up (exit {process.returncode}); see {log}")
+        return
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -70,6 +78,7 @@ def main() -> None:
                   "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                   "--port", "5005", "--interface", "127.0.0.1"],
          "http://127.0.0.1:5005/", 240),
+        ("risk event relay", [str(BIN / "python"), "-m", "intake", "relay"], None, 5),
         ("staff console", [str(BIN / "python"), "-m", "console", "run", "--port", "5080"],
          "http://127.0.0.1:5080/login", 60),
         ("widget demo page", [str(BIN / "python"), "-m", "widget", "serve", "--port", "8000",

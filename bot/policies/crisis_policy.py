@@ -8,7 +8,6 @@ latest user message:
 
     crisis     utter_crisis_<situation>[_es] [utter_crisis_also_<runner-up>] [population lines]
                [action_deactivate_loop utter_crisis_form_paused] utter_crisis_keep_talking
-               action_record_risk_event
     screen     [action_deactivate_loop utter_crisis_form_paused] utter_crisis_screen
     screen_no  utter_crisis_screen_no
     followup   utter_crisis_followup
@@ -20,8 +19,10 @@ are "no user" predictions that beat any other policy inside a form. This policy 
 predictions as no-user too and has a higher priority (RulePolicy's constant plus one), so it
 wins in every state. It abstains (all zeros) whenever it has nothing to say.
 
-Loading this policy also bounds the wait for the action server (action_timeout), so a hung
-action server cannot hold back the crisis reply on REST or SMS.
+The plan holds only responses the Rasa server sends itself: nothing in a crisis turn waits for
+the action server. Staff hear of the crisis reply through Rasa's event broker
+(bot/brokers/risk_events.py). Loading this policy also bounds the wait for the action server
+(action_timeout) in every other turn.
 """
 from __future__ import annotations
 
@@ -53,7 +54,6 @@ from risk.resources import response_name
 logger = logging.getLogger(__name__)
 
 CRISIS_PRIORITY = RULE_POLICY_PRIORITY + 1
-RECORD_ACTION = "action_record_risk_event"
 # The situation replies (a full crisis reply) and the screening question, in every language.
 _FULL_REPLIES = {response_name(s, lang) for s in SITUATIONS + ("general",) for lang in LANGUAGES}
 _SCREENS = {response_name("screen", lang) for lang in LANGUAGES}
@@ -136,7 +136,7 @@ class CrisisPolicy(Policy):
             plan = [utter(decision.situation) or utter("general")]
             plan += [utter(f"also_{decision.also}") if decision.also else None]
             plan += [utter(p) for p in decision.populations]
-            plan += pause + [utter("keep_talking"), RECORD_ACTION if RECORD_ACTION in known else None]
+            plan += pause + [utter("keep_talking")]
         elif decision.kind == "screen":
             plan = pause + [utter("screen")]
         else:  # screen_no, followup

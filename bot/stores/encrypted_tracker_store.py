@@ -17,47 +17,106 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Optional, Text
+import time
+from typing import List, Optional, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.exc import SQLAlchemyError
 
 from privacy.crypto import cipher
 
 logger = logging.getLogger(__name__)
 
+# After a database failure, how long turns are answered without it before it is tried again.
+DB_RETRY_AFTER_S = 5.0
+
 
 class EncryptedSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore whose `events.data` column is encrypted (see the module docstring)."""
+    """SQLTrackerStore whose `events.data` column is encrypted (see the module docstring).
+
+    Two more differences from Rasa's store, both so that the tracker database is never what
+    silences a crisis reply:
+    - The event broker gets the new events from the same query that saves them (Rasa's
+      `stream_events` reads the whole tracker a second time per turn), and when the database
+      cannot be reached it still gets this turn's events (the risk relay drops repeats by key).
+    - When the database is down, a conversation is answered from what this turn says (an empty
+      tracker) instead of not at all, and the failed save is logged; it is not retried. After a
+      failure the database is left alone for DB_RETRY_AFTER_S, so a hung database costs one
+      connect timeout (set `query: {connect_timeout: 1}` for PostgreSQL), not one per message.
+    """
+
+    _db_down_until = 0.0
+
+    def _database_resting(self) -> bool:
+        return time.monotonic() < self._db_down_until
+
+    def _mark_down(self, what: str, failure: BaseException) -> None:
+        if not self._database_resting():
+            logger.error("tracker store unreachable; %s (%s)", what, type(failure).__name__)
+        self._db_down_until = time.monotonic() + DB_RETRY_AFTER_S
 
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
         data_cipher = cipher()
-        with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [json.loads(data_cipher.decrypt(row.data)) for row in rows]
+        if self._database_resting():
+            return None
+        try:
+            with self.session_scope() as session:
+                rows = self._event_query(
+                    session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+                ).all()
+                events = [json.loads(data_cipher.decrypt(row.data)) for row in rows]
+        except SQLAlchemyError as failure:
+            self._mark_down("answering without history", failure)
+            return None
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
 
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Streaming happens in `save`, from the events it writes (no second read)."""
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self.stream_events(tracker)
         data_cipher = cipher()
-        with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
-                data = event.as_dict()
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=data_cipher.encrypt(json.dumps(data)),
+        new_events: List[Event] = []
+        try:
+            if self._database_resting():
+                raise _Resting()
+            with self.session_scope() as session:
+                new_events = list(self._additional_events(session, tracker))
+                for event in new_events:
+                    data = event.as_dict()
+                    session.add(
+                        self.SQLEvent(
+                            sender_id=tracker.sender_id,
+                            type_name=event.type_name,
+                            timestamp=data.get("timestamp"),
+                            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                            action_name=data.get("name"),
+                            data=data_cipher.encrypt(json.dumps(data)),
+                        )
                     )
-                )
-            session.commit()
+                session.commit()
+        except (SQLAlchemyError, _Resting) as failure:
+            if not isinstance(failure, _Resting):
+                self._mark_down("this turn was not saved", failure)
+            new_events = events_of_latest_turn(tracker)
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+
+class _Resting(Exception):
+    """The database failed moments ago; not tried again yet."""
+
+
+def events_of_latest_turn(tracker: DialogueStateTracker) -> List[Event]:
+    """The events since the latest user message (the whole tracker if there is none)."""
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            return events[index:]
+    return events

@@ -11,6 +11,12 @@ format but runs every read-modify-write inside a Redis WATCH/MULTI transaction
 are unique and removals are never lost. Keys also get a TTL so a crashed server's
 lock cannot outlive its tickets.
 
+A lock store that cannot reach Redis must not silence a crisis reply: when Redis is down or does
+not answer within REDIS_TIMEOUT_S, the conversation is serialised by an in-process lock instead
+(correct for one Rasa process; with several, two messages of one conversation could interleave
+for the length of the outage), the outage is logged, and Redis is tried again after
+REDIS_RETRY_AFTER_S rather than on every message.
+
 endpoints.yml:
     lock_store:
       type: bot.stores.redis_lock_store.AtomicRedisLockStore
@@ -20,19 +26,28 @@ endpoints.yml:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
-from typing import Any, Optional, Text
+import time
+from typing import Any, AsyncGenerator, Optional, Text
+
+import redis
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
 # Extra seconds a lock key lives past its newest ticket's expiry.
 KEY_TTL_MARGIN_S = 30
+# How long one Redis call may take before the in-process lock is used instead.
+REDIS_TIMEOUT_S = 0.5
+# After a failure, how long to use the in-process lock before trying Redis again.
+REDIS_RETRY_AFTER_S = 5.0
+_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -43,7 +58,58 @@ class AtomicRedisLockStore(RedisLockStore):
             kwargs = {**endpoint_config.kwargs, **kwargs}
             kwargs.setdefault("host", endpoint_config.url or "localhost")
         kwargs.pop("type", None)
+        kwargs.setdefault("socket_timeout", REDIS_TIMEOUT_S)
         super().__init__(**kwargs)
+        self._fallback = InMemoryLockStore()
+        self._redis_down_until = 0.0
+
+    # -- outage fallback --------------------------------------------------------------------
+    def redis_is_reachable(self) -> bool:
+        """For health checks: one PING within the timeout."""
+        try:
+            return bool(self.red.ping())
+        except _REDIS_DOWN:
+            return False
+
+    def _use_fallback(self) -> bool:
+        return time.monotonic() < self._redis_down_until
+
+    def _mark_down(self, error: BaseException) -> None:
+        if not self._use_fallback():
+            logger.error("lock store: Redis unreachable (%s); serialising conversations in this process "
+                         "for %.0f s", type(error).__name__, REDIS_RETRY_AFTER_S)
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_S
+
+    @contextlib.asynccontextmanager
+    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
+        if self._use_fallback():
+            async with self._fallback.lock(conversation_id, lock_lifetime, wait_time_in_seconds) as lock:
+                yield lock
+            return
+        try:
+            ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        except LockError as error:
+            if not isinstance(error.__cause__, _REDIS_DOWN):
+                raise
+            self._mark_down(error.__cause__)
+            async with self._fallback.lock(conversation_id, lock_lifetime, wait_time_in_seconds) as lock:
+                yield lock
+            return
+        try:
+            acquired = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        except _REDIS_DOWN as error:  # Redis went away between the ticket and the lock
+            self._mark_down(error)
+            async with self._fallback.lock(conversation_id, lock_lifetime, wait_time_in_seconds) as lock:
+                yield lock
+            return
+        try:
+            yield acquired
+        finally:
+            try:
+                self.cleanup(conversation_id, ticket)
+            except _REDIS_DOWN as error:  # the ticket expires with its key's TTL
+                self._mark_down(error)
 
     def _key(self, conversation_id: Text) -> Text:
         return self.key_prefix + conversation_id

@@ -63,6 +63,14 @@ def responses(dispatcher: CollectingDispatcher) -> List[str]:
     return [m.get("response") or m.get("text") for m in dispatcher.messages]
 
 
+def rendered(dispatcher: CollectingDispatcher, domain: Dict[str, Any]) -> List[str]:
+    """The texts as the Rasa server sends them: each domain response filled with the action's values."""
+    from rasa.core.nlg.interpolator import interpolate_text
+
+    return [interpolate_text(domain["responses"][m["response"]][0]["text"], m) if m.get("response")
+            else m.get("text") for m in dispatcher.messages]
+
+
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
@@ -90,8 +98,9 @@ class RecordingStore:
         self._record("save_callback", *args)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def recording_store():
+    """Every test's actions write here unless it asks for `sqlite_store` (never to var/intake.db)."""
     store = RecordingStore()
     intake.set_store(store)
     yield store

@@ -1,6 +1,9 @@
 """ValidatePreferencesForm and the actions around it, on trackers as Rasa sends them."""
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from rasa_sdk.events import FollowupAction, SlotSet
 
@@ -183,6 +186,51 @@ async def test_correction_naming_a_question_asks_it_again(dispatcher, domain):
     events = await validate(dispatcher, domain, text="wait I want to change my insurance", intent="correct_answer",
                             requested_slot="format", slots=slots)
     assert events == [SlotSet("insurance", None), SlotSet("requested_slot", "insurance")]
+
+
+# --- answers kept as they are given ------------------------------------------------------------
+async def answer(dispatcher, domain, text, requested_slot, slots, **kwargs):
+    events = await validate(dispatcher, domain, text=text, requested_slot=requested_slot, slots=slots,
+                            sender_id="conv-interrupted", channel="sms", **kwargs)
+    return {**slots, **{e["name"]: e["value"] for e in events if e["name"] != "requested_slot"}}
+
+
+async def test_each_answer_reaches_staff_at_once_also_when_a_crisis_interrupts(dispatcher, domain, sqlite_store):
+    slots = await answer(dispatcher, domain, "anxiety", "concern", {})
+    assert sqlite_store.get_inquiry("conv-interrupted")["preferences"] == {"concern": "anxiety"}
+    slots = await answer(dispatcher, domain, "I'm 34", "age_range", slots)
+    slots = await answer(dispatcher, domain, "columbus, ohio", "state", slots)
+    await answer(dispatcher, domain, "I want to kill myself", "insurance", slots, intent="express_risk")
+    record = sqlite_store.get_inquiry("conv-interrupted")
+    assert record["preferences"] == {"concern": "anxiety", "age_range": "25_44", "state": "OH"}
+    assert record["state"] == "OH" and record["channel"] == "sms"
+
+
+async def test_a_refused_answer_writes_nothing(dispatcher, domain, recording_store):
+    await validate(dispatcher, domain, text="asdfgh", requested_slot="state", slots=BEFORE_STATE)
+    assert recording_store.calls == []
+
+
+class StuckStore:
+    """An intake database that takes its time: each write waits until the test lets it go."""
+
+    def __init__(self):
+        self.release, self.written = threading.Event(), threading.Event()
+
+    def save_preferences(self, *args):
+        self.release.wait(10)
+        self.written.set()
+
+
+async def test_a_slow_intake_database_does_not_hold_up_the_next_question(dispatcher, domain, monkeypatch):
+    store = StuckStore()
+    intake.set_store(store)
+    monkeypatch.setattr(intake, "PREFERENCES_WRITE_TIMEOUT_S", 0.05)
+    events = await validate(dispatcher, domain, text="ohio", requested_slot="state", slots=BEFORE_STATE)
+    assert events == [SlotSet("state", "OH"), SlotSet("requested_slot", "insurance")]
+    assert not store.written.is_set()
+    store.release.set()  # the write was not abandoned: it lands once the database answers
+    assert await asyncio.to_thread(store.written.wait, 10)
 
 
 # --- after the form -----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The assistant's provider-search client against the real provider service, and against broken ones."""
+"""The provider search (client + relaxation policy) against the real provider service, and against broken
+ones; and how its results are worded."""
 from __future__ import annotations
 
 import asyncio
@@ -10,11 +11,14 @@ from typing import List
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.provider_client import (RELAXATION_ORDER, format_match_for_text, search_providers)
+from actions.provider_relaxation import RELAXATION_ORDER, search_providers
+from actions.provider_wording import MATCH_RESPONSES, match_message, relaxed_text
 from providers.geo import _tables as zip_tables
 from providers.seed import ProviderRecord, generate_providers
 from providers.settings import DEFAULT_DEMO_COUNT, DEFAULT_DEMO_SEED
+from tests.actions.conftest import rendered
 from tests.providers.reference import reference_search
 from tests.support import servers
 
@@ -90,7 +94,7 @@ async def test_relaxes_least_important_preferences_first_and_says_which(
     assert [m["id"] for m in outcome.matches] == expected[:3]
     if relaxed_count == 1:
         assert all(language in m["languages"] for m in outcome.matches), "language was kept"
-    assert "gender" in outcome.relaxed_text()
+    assert "gender" in relaxed_text(outcome.relaxed)
 
 
 def in_person_case(records, want: str):
@@ -246,15 +250,34 @@ async def test_directory_text_is_cleaned_before_anyone_sees_it():
     assert match["booking_url"] is None, "only http(s) booking links are passed on"
 
 
-def test_format_match_for_text_is_one_short_sms_line():
+def say(match, domain, today=None) -> str:
+    """One provider as the Rasa server words it: the chosen domain response, filled in."""
+    dispatcher = CollectingDispatcher()
+    dispatcher.utter_message(**match_message(match, today=today))
+    return rendered(dispatcher, domain)[0]
+
+
+def test_a_match_is_one_short_sms_line(domain):
     match = {"name": "Dr. Avery Example (demo)", "credentials": ["PhD", "LMFT"],
              "approaches": ["Psychodynamic", "CBT"], "languages": ["English", "Spanish"],
              "format": ["in_person", "video"], "soonest_appointment": "2030-03-12",
              "booking_url": "https://booking.example.com/demo/providers/7", "distance": 3.2}
-    text = format_match_for_text(match, today=dt.date(2030, 3, 11))
+    text = say(match, domain, today=dt.date(2030, 3, 11))
     assert text == ("Dr. Avery Example (demo), PhD, LMFT. Psychodynamic, CBT. English, Spanish. "
                     "Video or in person (3.2 mi). Soonest: tomorrow. Book: https://booking.example.com/demo/providers/7")
     assert "\n" not in text and len(text) < 200
-    later = format_match_for_text({**match, "format": ["video"], "booking_url": None}, today=dt.date(2030, 3, 1))
-    assert "Soonest: Tue Mar 12." in later and "mi)" not in later and "Book:" not in later
-    assert format_match_for_text({}) == "Provider."
+    later = say({**match, "format": ["video"], "booking_url": None}, domain, today=dt.date(2030, 3, 1))
+    assert later == "Dr. Avery Example (demo), PhD, LMFT. Psychodynamic, CBT. English, Spanish. Video. Soonest: Tue Mar 12."
+    undated = say({**match, "soonest_appointment": None}, domain)
+    assert undated.endswith("Video or in person (3.2 mi). Book: https://booking.example.com/demo/providers/7")
+    assert say({}, domain) == "Provider."
+
+
+def test_every_match_response_is_in_the_domain(domain):
+    assert set(MATCH_RESPONSES.values()) <= set(domain["responses"])
+
+
+def test_relaxed_preferences_in_plain_words():
+    assert relaxed_text(["gender"]) == "the therapist's gender"
+    assert relaxed_text(["gender", "language", "distance"]) == (
+        "the therapist's gender, the session language and the distance (now up to 75 miles)")

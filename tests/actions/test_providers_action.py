@@ -6,11 +6,10 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from actions import intake
 from actions import providers as providers_action
 from actions.preferences import search_preferences
 from actions.providers import ActionSearchProviders
-from tests.actions.conftest import FILLED, make_tracker, responses
+from tests.actions.conftest import FILLED, make_tracker, rendered, responses
 
 OPEN_PREFS = {**FILLED, "language": "any", "availability": "any", "approach": "open", "state": "CA",
               "insurance": "self_pay"}
@@ -32,8 +31,8 @@ async def test_real_directory_shows_three_matches_and_offers_a_callback(provider
     names = responses(dispatcher)
     assert names[0] in ("utter_matches_intro", "utter_match_relaxed")
     assert names[-1] == "utter_offer_callback"
-    match_texts = [m["text"] for m in dispatcher.messages if m.get("text")]
-    assert len(match_texts) == 3 and all("Book: http" in text for text in match_texts)
+    match_texts = [text for text in rendered(dispatcher, domain) if "Book: http" in text]
+    assert len(match_texts) == 3
     record = sqlite_store.get_inquiry("conv-search")
     assert len(record["matches"]) == 3 and record["matches"][0]["name"]
 
@@ -91,29 +90,32 @@ async def test_no_search_for_people_we_cannot_serve(dispatcher, domain, monkeypa
     async def must_not_be_called(*args, **kwargs):
         raise AssertionError("searched anyway")
 
-    monkeypatch.setattr(providers_action.provider_client, "search_providers", must_not_be_called)
+    monkeypatch.setattr(providers_action.provider_relaxation, "search_providers", must_not_be_called)
     tracker = make_tracker(active_loop=None, slots={"concern": "anxiety", "age_range": "under_18"})
     assert await ActionSearchProviders().run(dispatcher, tracker, domain) == []
     assert responses(dispatcher) == ["utter_search_not_possible"]
 
 
 async def test_relaxed_and_empty_outcomes_are_explained(dispatcher, domain, monkeypatch, recording_store):
-    from actions import provider_client
+    from actions import provider_relaxation
 
     match = {"name": "Dr. Demo Example", "credentials": ["PhD"], "approaches": ["Psychodynamic"],
              "languages": ["English"], "format": ["video"], "soonest_appointment": None,
              "booking_url": "https://booking.example.com/1", "distance": None}
-    outcomes = iter([provider_client.SearchOutcome("relaxed", [match], ["gender"]),
-                     provider_client.SearchOutcome("none", [], ["gender", "language"])])
+    outcomes = iter([provider_relaxation.SearchOutcome("relaxed", [match], ["gender"]),
+                     provider_relaxation.SearchOutcome("none", [], ["gender", "language"])])
 
     async def fake_search(preferences, base_url=None, **kwargs):
         return next(outcomes)
 
-    monkeypatch.setattr(providers_action.provider_client, "search_providers", fake_search)
+    monkeypatch.setattr(providers_action.provider_relaxation, "search_providers", fake_search)
     tracker = make_tracker(active_loop=None, slots=OPEN_PREFS)
     await ActionSearchProviders().run(dispatcher, tracker, domain)
-    assert responses(dispatcher)[0] == "utter_match_relaxed"
-    assert "gender" in dispatcher.messages[0]["relaxed"]
+    assert responses(dispatcher) == ["utter_match_relaxed", "utter_matches_intro", "utter_provider_match_without_date",
+                                     "utter_offer_callback"]
+    texts = rendered(dispatcher, domain)
+    assert texts[0].endswith("so I widened the search: the therapist's gender.")
+    assert texts[2] == "Dr. Demo Example, PhD. Psychodynamic. English. Video. Book: https://booking.example.com/1"
     dispatcher.messages.clear()
     await ActionSearchProviders().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_no_matches", "utter_offer_callback"]

@@ -34,7 +34,7 @@ def test_every_route_is_named_so_access_rules_apply(console):
 
 
 async def test_no_page_or_api_answers_without_authentication(console, store, anonymous):
-    store.save_callback("conv-1", SEEDED_SECRET, "email", "zephyrine@example.org")
+    store.save_callback("web:conv-1", SEEDED_SECRET, "email", "zephyrine@example.org")
     checked = 0
     for name, method, path in concrete_routes(console.app):
         if name in PUBLIC_ROUTES:
@@ -52,7 +52,7 @@ async def test_no_page_or_api_answers_without_authentication(console, store, ano
 
 
 async def test_public_routes_serve_no_data(console, store, anonymous):
-    store.save_callback("conv-1", SEEDED_SECRET, "email", "zephyrine@example.org")
+    store.save_callback("web:conv-1", SEEDED_SECRET, "email", "zephyrine@example.org")
     assert PUBLIC_ROUTES == {"login", "login_submit", "static"}
     async with anonymous.get(console.url("/login")) as response:
         assert response.status == 200
@@ -64,13 +64,13 @@ async def test_public_routes_serve_no_data(console, store, anonymous):
 
 
 async def test_anonymous_post_with_a_valid_csrf_token_is_still_refused(console, store, anonymous):
-    store.save_preferences("conv-1", "web", {"state": "OR"})
+    store.save_preferences("web:conv-1", "socketio", {"state": "OR"})
     async with anonymous.get(console.url("/login")) as response:
         token = re.search(r'name="csrf_token" value="([^"]+)"', await response.text()).group(1)
     async with anonymous.post(console.url("/inquiries/1/status"), data={"csrf_token": token, "to_status": "in_review"},
                               allow_redirects=False) as response:
         assert response.status in (302, 303)
-    assert store.get_inquiry("conv-1")["status"] == "new"
+    assert store.get_inquiry("web:conv-1")["status"] == "new"
 
 
 async def test_coordinator_cannot_reach_any_admin_route(console, coordinator_client):
@@ -96,7 +96,7 @@ async def test_admin_reaches_admin_pages(console, admin_client):
 
 
 async def test_api_requires_a_valid_unrevoked_token(console, store, anonymous):
-    store.save_callback("conv-1", "Avery", "email", "avery@example.org")
+    store.save_callback("web:conv-1", "Avery", "email", "avery@example.org")
     engine = store.engine
     token = create_token(engine, "clinic-emr", "test")
     url = console.url("/api/v1/inquiries")

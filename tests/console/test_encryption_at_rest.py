@@ -13,11 +13,11 @@ NEEDLES = ("Quinn", "+16145550100", "quinn@example.org", "Quillfeather", "widowe
 
 
 def seed(store, transcripts) -> int:
-    store.save_preferences("web-1", "web", {"state": "OH", "concern": "Quillfeather grief", "notes": "widowed last spring"})
-    store.save_callback("web-1", "Quinn", "phone", "(614) 555-0100")
-    store.save_callback("web-2", "Quinn", "email", "quinn@example.org")
-    add_transcript(transcripts, "web-1", [("visitor", "I lost my wife"), ("assistant", "I'm so sorry.")])
-    return store.get_inquiry("web-1")["id"]
+    store.save_preferences("web:1", "socketio", {"state": "OH", "concern": "Quillfeather grief", "notes": "widowed last spring"})
+    store.save_callback("web:1", "Quinn", "phone", "(614) 555-0100")
+    store.save_callback("web:2", "Quinn", "email", "quinn@example.org")
+    add_transcript(transcripts, "web:1", [("visitor", "I lost my wife"), ("assistant", "I'm so sorry.")])
+    return store.get_inquiry("web:1")["id"]
 
 
 def test_no_personal_value_is_in_either_database_in_plain_text(settings, store, transcripts):
@@ -43,9 +43,10 @@ async def test_staff_pages_and_csv_show_them_decrypted(console, store, transcrip
         assert expected in html, expected
     async with coordinator_client.get(console.url("/queue.csv?callback=1")) as response:
         rows = {r["callback_contact_value"]: r for r in csv.DictReader(io.StringIO(await response.text()))}
-    assert set(rows) == {"'+16145550100", "quinn@example.org"}  # a leading + is neutralised for spreadsheets
-    assert rows["'+16145550100"]["callback_first_name"] == "Quinn"
-    assert "widowed last spring" in rows["'+16145550100"]["preferences"]
+    assert set(rows) == {"+16145550100", "quinn@example.org"}  # a normalised number, no formula guard needed
+    assert rows["+16145550100"]["callback_first_name"] == "Quinn"
+    assert rows["+16145550100"]["state"] == "Ohio"
+    assert "widowed last spring" in rows["+16145550100"]["other_preferences"]
 
 
 async def test_api_shows_them_decrypted(console, store, transcripts, anonymous):

@@ -79,7 +79,7 @@ async def test_a_local_next_is_kept(console, raw_next, expected):
 
 async def test_the_login_redirect_of_a_protected_page_round_trips(console, store, anonymous):
     """Following a deep link while signed out comes back to it after sign-in."""
-    store.save_preferences("conv-1", "web", {"state": "OR"})
+    store.save_preferences("web:conv-1", "socketio", {"state": "OR"})
     async with anonymous.get(console.url("/inquiries/1?x=1"), allow_redirects=False) as response:
         login_location = response.headers["Location"]
     raw_next = login_location.split("next=", 1)[1]

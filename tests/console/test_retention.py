@@ -22,8 +22,8 @@ PHONE = "+16145550100"
 SMS_ID = sms_conversation_id(PHONE)
 EMAIL = "avery.doe@example.org"
 SECRET_TEXT = "my secret is Quillfeather"
-PHONE_CONVERSATIONS = (SMS_ID, "web-callback", "web-mention")
-EMAIL_CONVERSATIONS = ("web-email-callback", "web-email-mention")
+PHONE_CONVERSATIONS = (SMS_ID, "web:callback", "web:mention")
+EMAIL_CONVERSATIONS = ("web:email-callback", "web:email-mention")
 
 
 def all_text_in(engine) -> str:
@@ -62,22 +62,23 @@ def held(store, transcripts, conversation_id: str) -> tuple[bool, int]:
 def seed_person(store, transcripts):
     """One person, found three ways by phone and two by email; plus someone else who must stay."""
     # texted in from the number (the SMS conversation id is a keyed hash of it, never the number)
+    store.record_sms_number(SMS_ID, PHONE)
     store.record_risk_event(SMS_ID, "sms", "self_harm", "high")
     store.save_preferences(SMS_ID, "sms", {"state": "OH", "concern": "Quillfeather grief"})
     add_transcript(transcripts, SMS_ID, [("visitor", SECRET_TEXT), ("assistant", "I hear you.")])
     InquiryRepository(store.engine).change_status(store.get_inquiry(SMS_ID)["id"], "in_review", "cole", "called back")
     # asked for a callback from the web chat, typing the number in another format
-    store.save_callback("web-callback", "Quinn", "phone", "+1 614-555-0100")
-    add_transcript(transcripts, "web-callback", [("visitor", "Quinn"), ("visitor", "+1 614-555-0100")])
+    store.save_callback("web:callback", "Quinn", "phone", "+1 614-555-0100")
+    add_transcript(transcripts, "web:callback", [("visitor", "Quinn"), ("visitor", "+1 614-555-0100")])
     # gave the number in a web conversation without asking for a callback
-    store.save_preferences("web-mention", "web", {"state": "OH"})
-    add_transcript(transcripts, "web-mention", [("visitor", "you can reach me on 614.555.0100 after 5")])
+    store.save_preferences("web:mention", "socketio", {"state": "OH"})
+    add_transcript(transcripts, "web:mention", [("visitor", "you can reach me on 614.555.0100 after 5")])
     # by email: a callback, and a conversation that mentions the address
-    store.save_callback("web-email-callback", "Avery", "email", "Avery.Doe@Example.org")
-    add_transcript(transcripts, "web-email-mention", [("visitor", f"write to {EMAIL.upper()} please")])
+    store.save_callback("web:email-callback", "Avery", "email", "Avery.Doe@Example.org")
+    add_transcript(transcripts, "web:email-mention", [("visitor", f"write to {EMAIL.upper()} please")])
     # someone else, who must stay
-    store.save_callback("web-other", "Robin", "phone", "(614) 555-0101")
-    add_transcript(transcripts, "web-other", [("visitor", "unrelated visitor, call 614.555.0101")])
+    store.save_callback("web:other", "Robin", "phone", "(614) 555-0101")
+    add_transcript(transcripts, "web:other", [("visitor", "unrelated visitor, call 614.555.0101")])
 
 
 def test_delete_by_phone_in_any_format_removes_it_everywhere(settings, store, transcripts):
@@ -87,10 +88,10 @@ def test_delete_by_phone_in_any_format_removes_it_everywhere(settings, store, tr
     assert result.transcript_events == 4 + 4 + 2
     for conversation_id in PHONE_CONVERSATIONS:
         assert held(store, transcripts, conversation_id) == (False, 0), conversation_id
-    assert_gone(settings, store, transcripts, SECRET_TEXT, SMS_ID, "web-callback", "web-mention", "called back")
+    assert_gone(settings, store, transcripts, SECRET_TEXT, SMS_ID, "web:callback", "web:mention", "called back")
     # someone else's number differs in one digit: untouched
-    assert store.get_inquiry("web-other")["callback"]["contact_value"] == "+16145550101"
-    assert [line.text for line in transcripts.transcript("web-other")] == ["unrelated visitor, call 614.555.0101"]
+    assert store.get_inquiry("web:other")["callback"]["contact_value"] == "+16145550101"
+    assert [line.text for line in transcripts.transcript("web:other")] == ["unrelated visitor, call 614.555.0101"]
     for conversation_id in EMAIL_CONVERSATIONS:
         assert held(store, transcripts, conversation_id) != (False, 0), conversation_id
 
@@ -101,7 +102,7 @@ def test_delete_by_email_removes_callbacks_and_conversations_mentioning_it(setti
     assert result.inquiries == 1 and result.transcript_events == 2
     for conversation_id in EMAIL_CONVERSATIONS:
         assert held(store, transcripts, conversation_id) == (False, 0), conversation_id
-    assert_gone(settings, store, transcripts, "web-email-callback", "web-email-mention")
+    assert_gone(settings, store, transcripts, "web:email-callback", "web:email-mention")
     for conversation_id in PHONE_CONVERSATIONS:
         assert held(store, transcripts, conversation_id)[0] or held(store, transcripts, conversation_id)[1]
 
@@ -119,6 +120,19 @@ def test_legacy_conversations_are_found_too(store, transcripts):
     assert result.inquiries == 1 and result.transcript_events == 2
 
 
+def test_delete_by_phone_finds_the_sms_number_by_its_blind_index(settings, store, transcripts):
+    """An SMS inquiry whose id no longer derives from the number (e.g. after the index key changed)
+    is found by the stored number's blind index; the number was never in plain text."""
+    store.record_sms_number("sms:from-before-a-key-change", "(614) 555-0100")
+    store.record_sms_number("sms:someone-else", "(614) 555-0101")
+    assert_gone(settings, store, transcripts, PHONE)  # stored encrypted
+    assert store.get_inquiry("sms:from-before-a-key-change")["sms_number"] == PHONE  # and read back decrypted
+    result = delete_person(store.engine, transcripts, phone="614.555.0100")
+    assert result.inquiries == 1
+    assert store.get_inquiry("sms:from-before-a-key-change") is None
+    assert store.get_inquiry("sms:someone-else") is not None
+
+
 def test_deletion_is_audited_without_personal_data(store, transcripts):
     seed_person(store, transcripts)
     delete_person(store.engine, transcripts, phone="(614) 555-0100", actor="cli")
@@ -127,7 +141,7 @@ def test_deletion_is_audited_without_personal_data(store, transcripts):
         trail = conn.execute(select(audit_log).where(audit_log.c.action == "delete_on_request")).all()
     assert len(trail) == 4  # three inquiries, and one request that matched none
     logged = " ".join(f"{row.actor} {row.action} {row.detail}" for row in trail)
-    for needle in ("614", "555", "0100", "nobody", "example.org", "web-", "sms:"):
+    for needle in ("614", "555", "0100", "nobody", "example.org", "web:", "sms:"):
         assert needle not in logged, needle
 
 
@@ -142,10 +156,10 @@ def test_an_impossible_contact_is_refused_without_deleting_or_echoing(store, tra
 
 def test_delete_by_conversation_id(settings, store, transcripts):
     seed_person(store, transcripts)
-    result = delete_person(store.engine, transcripts, conversation_id="web-callback")
+    result = delete_person(store.engine, transcripts, conversation_id="web:callback")
     assert result.inquiries == 1
-    assert held(store, transcripts, "web-callback") == (False, 0)
-    assert_gone(settings, store, transcripts, "web-callback")
+    assert held(store, transcripts, "web:callback") == (False, 0)
+    assert_gone(settings, store, transcripts, "web:callback")
     assert store.get_inquiry(SMS_ID) is not None  # the SMS conversation was not named
 
 
@@ -170,20 +184,20 @@ def test_cli_delete_and_purge(settings, store, transcripts, monkeypatch, capsys)
 
 def test_retention_purge_removes_old_inquiries_and_transcripts(settings, store, transcripts):
     seed_person(store, transcripts)
-    store.save_preferences("web-recent", "web", {"state": "WA"})
-    add_transcript(transcripts, "web-recent", [("visitor", "recent message")])
+    store.save_preferences("web:recent", "socketio", {"state": "WA"})
+    add_transcript(transcripts, "web:recent", [("visitor", "recent message")])
     old = utcnow() - timedelta(days=200)
     with store.engine.begin() as conn:
-        conn.execute(update(inquiries).where(inquiries.c.conversation_id != "web-recent").values(updated_at=old, created_at=old))
+        conn.execute(update(inquiries).where(inquiries.c.conversation_id != "web:recent").values(updated_at=old, created_at=old))
     with transcripts.engine.begin() as conn:
-        conn.execute(update(events).where(events.c.sender_id != "web-recent").values(timestamp=old.timestamp() - 10))
+        conn.execute(update(events).where(events.c.sender_id != "web:recent").values(timestamp=old.timestamp() - 10))
     # an old turn of the recent conversation is purged too; its newer turn stays
-    add_transcript(transcripts, "web-recent", [("visitor", "ancient message Quillfeather")], start=old.timestamp() - 10)
+    add_transcript(transcripts, "web:recent", [("visitor", "ancient message Quillfeather")], start=old.timestamp() - 10)
 
     result = purge_expired(store.engine, transcripts, retention_days=180)
     assert result.inquiries == 5
-    for conversation_id in (*PHONE_CONVERSATIONS, *EMAIL_CONVERSATIONS, "web-other"):
+    for conversation_id in (*PHONE_CONVERSATIONS, *EMAIL_CONVERSATIONS, "web:other"):
         assert held(store, transcripts, conversation_id) == (False, 0), conversation_id
-    assert_gone(settings, store, transcripts, SMS_ID, "web-other")
-    assert store.get_inquiry("web-recent") is not None
-    assert [line.text for line in transcripts.transcript("web-recent")] == ["recent message"]
+    assert_gone(settings, store, transcripts, SMS_ID, "web:other")
+    assert store.get_inquiry("web:recent") is not None
+    assert [line.text for line in transcripts.transcript("web:recent")] == ["recent message"]

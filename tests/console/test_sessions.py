@@ -122,20 +122,20 @@ async def test_login_form_requires_csrf(console, anonymous):
 
 
 async def test_csrf_rejected_on_state_changing_forms(console, store, admin_client):
-    store.save_preferences("conv-1", "web", {"state": "OR"})
+    store.save_preferences("web:conv-1", "socketio", {"state": "OR"})
     url = console.url("/inquiries/1/status")
     for data in ({"to_status": "in_review"}, {"to_status": "in_review", "csrf_token": "forged"}):
         async with admin_client.post(url, data=data, allow_redirects=False) as response:
             assert response.status == 403
-    assert store.get_inquiry("conv-1")["status"] == "new"
+    assert store.get_inquiry("web:conv-1")["status"] == "new"
     token = await page_csrf(admin_client, console)
     async with admin_client.post(url, data={"to_status": "in_review", "csrf_token": token}, allow_redirects=False) as response:
         assert response.status == 303
-    assert store.get_inquiry("conv-1")["status"] == "in_review"
+    assert store.get_inquiry("web:conv-1")["status"] == "in_review"
 
 
 async def test_csrf_token_of_another_session_is_rejected(console, store, admin_client, coordinator_client):
-    store.save_preferences("conv-1", "web", {"state": "OR"})
+    store.save_preferences("web:conv-1", "socketio", {"state": "OR"})
     other_token = await page_csrf(coordinator_client, console)
     async with admin_client.post(console.url("/inquiries/1/notes"), data={"note": "x", "csrf_token": other_token},
                                  allow_redirects=False) as response:

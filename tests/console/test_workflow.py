@@ -19,8 +19,8 @@ async def post_form(client, console, path, data):
 
 
 async def test_status_workflow_records_who_when_and_notes(console, store, coordinator_client):
-    store.record_risk_event("crisis-1", "web", "suicidal_ideation", "imminent")
-    inquiry_id = store.get_inquiry("crisis-1")["id"]
+    store.record_risk_event("web:crisis-1", "socketio", "imminent_danger", "imminent")
+    inquiry_id = store.get_inquiry("web:crisis-1")["id"]
     path = f"/inquiries/{inquiry_id}/status"
     await post_form(coordinator_client, console, path, {"to_status": "in_review", "note": "Calling now <b>urgent</b>"})
     await post_form(coordinator_client, console, path, {"to_status": "contacted"})
@@ -41,12 +41,12 @@ async def test_status_workflow_records_who_when_and_notes(console, store, coordi
 
 
 async def test_invalid_transition_is_refused_and_nothing_changes(console, store, coordinator_client):
-    store.save_preferences("c1", "web", {})
-    inquiry_id = store.get_inquiry("c1")["id"]
+    store.save_preferences("web:c1", "socketio", {})
+    inquiry_id = store.get_inquiry("web:c1")["id"]
     location = await post_form(coordinator_client, console, f"/inquiries/{inquiry_id}/status", {"to_status": "referred"})
     async with coordinator_client.get(console.url(location)) as response:
         assert "Not changed: cannot move an inquiry from new to referred" in await response.text()
-    assert store.get_inquiry("c1")["status"] == "new"
+    assert store.get_inquiry("web:c1")["status"] == "new"
     with pytest.raises(TransitionError):
         InquiryRepository(store.engine).change_status(inquiry_id, "no-such-status", "cole")
 
@@ -65,13 +65,13 @@ def test_every_status_is_reachable_and_closed_can_reopen(store):
 
 
 async def test_notes_and_acknowledgement(console, store, coordinator_client):
-    store.record_risk_event("c1", "sms", "self_harm", "high")
-    inquiry_id = store.get_inquiry("c1")["id"]
+    store.record_risk_event("sms:c1", "sms", "self_harm", "high")
+    inquiry_id = store.get_inquiry("sms:c1")["id"]
     repo = InquiryRepository(store.engine)
     assert repo.get(inquiry_id)["has_new_risk"] is True
     await post_form(coordinator_client, console, f"/inquiries/{inquiry_id}/acknowledge", {})
     assert repo.get(inquiry_id)["has_new_risk"] is False
-    store.record_risk_event("c1", "sms", "self_harm", "imminent")  # a newer event is new again
+    store.record_risk_event("sms:c1", "sms", "overdose", "imminent")  # a newer event is new again
     assert repo.get(inquiry_id)["has_new_risk"] is True
     await post_form(coordinator_client, console, f"/inquiries/{inquiry_id}/notes", {"note": "Left voicemail"})
     history = repo.get(inquiry_id)["history"]
@@ -79,8 +79,8 @@ async def test_notes_and_acknowledgement(console, store, coordinator_client):
 
 
 async def test_audit_log_records_views_and_changes_and_only_admins_read_it(console, store, coordinator_client, admin_client):
-    store.save_callback("c1", "Avery", "email", "avery@example.org")
-    inquiry_id = store.get_inquiry("c1")["id"]
+    store.save_callback("web:c1", "Avery", "email", "avery@example.org")
+    inquiry_id = store.get_inquiry("web:c1")["id"]
     async with coordinator_client.get(console.url(f"/inquiries/{inquiry_id}")) as response:
         assert response.status == 200
     await post_form(coordinator_client, console, f"/inquiries/{inquiry_id}/status", {"to_status": "in_review"})

@@ -117,11 +117,9 @@ def test_crisis_reply_with_action_server_down_and_conversation_goes_on(rasa_with
     sender = _sender()
     text = _texts(say(rasa_without_actions, sender, "kms"))
     assert "988" in text and NOT_A_COUNSELLOR in text
-    log = rasa_without_actions.log.read_text()
-    assert "Encountered an exception while running action 'action_record_risk_event'" in log
     tracker = read_tracker(rasa_without_actions.url, rest_id(sender))
     actions = [e["name"] for e in tracker["events"] if e["event"] == "action"]
-    assert actions[-2:] == ["action_record_risk_event", "action_listen"]
+    assert actions[-2:] == ["utter_crisis_keep_talking", "action_listen"]  # no custom action in a crisis turn
     # the person can keep talking and gets normal answers
     follow_up = _texts(say(rasa_without_actions, sender, "How is psychodynamic therapy different from psychoanalysis?"))
     assert "psychoanalysis" in follow_up.lower() and "988" not in follow_up

@@ -89,3 +89,62 @@ async def test_lock_serialises_two_holders(prefix):
 
     await asyncio.gather(hold(store_a, "a"), hold(store_b, "b"))
     assert order in (["a-in", "a-out", "b-in", "b-out"], ["b-in", "b-out", "a-in", "a-out"])
+
+
+# -- Redis outages: the lock store must never be what silences a reply -------------------------
+
+@pytest.fixture
+def redis_proxy():
+    from tests.support.faults import FaultProxy
+
+    with FaultProxy("127.0.0.1", 6379) as proxy:
+        yield proxy
+
+
+def proxied_store(prefix: str, port: int) -> AtomicRedisLockStore:
+    config = EndpointConfig(url="127.0.0.1", type="bot.stores.redis_lock_store.AtomicRedisLockStore",
+                            port=port, db=1, key_prefix=prefix)
+    return AtomicRedisLockStore(endpoint_config=config)
+
+
+@pytest.mark.parametrize("fault", ["down", "hang"])
+def test_a_stopped_or_hung_redis_falls_back_to_an_in_process_lock_quickly(prefix, redis_proxy, fault, monkeypatch):
+    import time
+
+    from bot.stores import redis_lock_store
+
+    store = proxied_store(prefix, redis_proxy.port)
+
+    async def one_turn(conversation):
+        started = time.monotonic()
+        async with store.lock(conversation):
+            pass
+        return time.monotonic() - started
+
+    assert asyncio.run(one_turn("c1")) < 1.0 and store.redis_is_reachable()
+    getattr(redis_proxy, fault)()
+    assert asyncio.run(one_turn("c1")) < 1.5  # one timeout at most ...
+    assert asyncio.run(one_turn("c2")) < 0.2  # ... then the in-process lock without waiting
+    assert not store.redis_is_reachable()
+
+    # serialised within this process during the outage
+    order = []
+
+    async def turn(n):
+        async with store.lock("c3"):
+            order.append(("in", n))
+            await asyncio.sleep(0.05)
+            order.append(("out", n))
+
+    async def both():
+        await asyncio.gather(turn(1), turn(2))
+
+    asyncio.run(both())
+    assert [kind for kind, _ in order] == ["in", "out", "in", "out"]
+
+    # Redis back: used again after the retry pause
+    redis_proxy.up()
+    monkeypatch.setattr(redis_lock_store, "REDIS_RETRY_AFTER_S", 0.0)
+    store._redis_down_until = 0.0
+    asyncio.run(one_turn("c4"))
+    assert store.redis_is_reachable() and not store._use_fallback()

@@ -41,7 +41,9 @@ def two_servers(trained_model, tmp_path_factory, tracker_database, actions_serve
     env = {**stack_env, "ACTION_SERVER_URL": f"{actions_server.url}/webhook",
            "TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": tracker_database,
            "TRACKER_DB_USER": "postgres", "TRACKER_DB_PASSWORD": "", "REDIS_HOST": "127.0.0.1",
-           "REDIS_PORT": "6379"}
+           "REDIS_PORT": "6379", "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_PORT": "5672",
+           "RABBITMQ_USERNAME": "guest", "RABBITMQ_PASSWORD": "guest",
+           "RISK_EVENTS_PENDING_DB": str(workdir / "risk-events-pending.db")}
     pair = []
     for _ in range(2):
         port = servers.free_port()

@@ -26,6 +26,7 @@ VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
 MODEL_CACHE = ROOT / "var" / "test-models"
 TRACKER_STORE_CLASS = "bot.stores.encrypted_tracker_store.EncryptedSQLTrackerStore"
+RISK_BROKER_CLASS = "bot.brokers.risk_events.RiskEventSQLBroker"
 
 
 def free_port() -> int:
@@ -124,7 +125,8 @@ class Server:
 
 
 def write_endpoints(workdir: Path, action_port: Optional[int], tracker_db: Path,
-                    tracker_store_type: str = TRACKER_STORE_CLASS, nlg_type: Optional[str] = None) -> Path:
+                    tracker_store_type: str = TRACKER_STORE_CLASS, nlg_type: Optional[str] = None,
+                    risk_outbox: Optional[Path] = None) -> Path:
     lines = []
     if action_port is not None:
         lines += ["action_endpoint:", f'  url: "http://127.0.0.1:{action_port}/webhook"',
@@ -132,6 +134,8 @@ def write_endpoints(workdir: Path, action_port: Optional[int], tracker_db: Path,
     lines += ["tracker_store:", f"  type: {tracker_store_type}", '  dialect: "sqlite"', f'  db: "{tracker_db}"']
     if nlg_type:
         lines += ["nlg:", f"  type: {nlg_type}"]
+    if risk_outbox:
+        lines += ["event_broker:", f"  type: {RISK_BROKER_CLASS}", '  dialect: "sqlite"', f'  db: "{risk_outbox}"']
     path = workdir / "endpoints.yml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -146,8 +150,11 @@ def rasa_server(model: Path, workdir: Path, action_port: Optional[int], port: Op
     has_encrypted_store = (source / "bot" / "stores" / "encrypted_tracker_store.py").exists()
     # responses name the clinic profile ({clinic_name}, ...), filled by bot/nlg.py as in endpoints.yml
     nlg_type = "bot.nlg.ClinicProfileNLG" if (source / "bot" / "nlg.py").exists() else None
+    # crisis replies go to a risk outbox in the workdir (drain it with `drain_risk_outbox`)
+    has_risk_broker = (source / "bot" / "brokers" / "risk_events.py").exists()
     endpoints = write_endpoints(workdir, action_port, workdir / "tracker.db",
-                                TRACKER_STORE_CLASS if has_encrypted_store else "SQL", nlg_type)
+                                TRACKER_STORE_CLASS if has_encrypted_store else "SQL", nlg_type,
+                                workdir / "risk-events.db" if has_risk_broker else None)
     args = [RASA, "run", "--enable-api", "--model", str(model), "--port", str(port),
             "--endpoints", str(endpoints), "--credentials", str(credentials or source / "credentials.yml"),
             "--interface", "127.0.0.1"]
@@ -189,3 +196,15 @@ def running(*servers: Server) -> Iterator[List[Server]]:
     finally:
         for server in reversed(started):
             server.stop()
+
+
+def drain_risk_outbox(workdir: Path, intake_database_url: str):
+    """Run the intake side's relay once over a Rasa server's risk outbox (see rasa_server)."""
+    from intake.risk_relay import run_outbox_relay
+    from intake.store import IntakeStore
+
+    store = IntakeStore(intake_database_url)
+    try:
+        return run_outbox_relay(f"sqlite:///{workdir / 'risk-events.db'}", store, once=True)
+    finally:
+        store.close()

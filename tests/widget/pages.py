@@ -3,12 +3,34 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import shutil
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from playwright.sync_api import Locator, Page, expect
 
 ANSWER_TIMEOUT_MS = 30_000
 STORAGE_PREFIX = "pretherapy-chat:"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+# True when the centre of the element is what the visitor sees there: not covered by anything
+# else of the widget (elementFromPoint on the shadow root) and inside the visible part of the
+# conversation when it is in it.
+UNCOVERED_JS = """
+(element) => {
+  const root = element.getRootNode();
+  const box = element.getBoundingClientRect();
+  const x = box.left + box.width / 2, y = box.top + box.height / 2;
+  const log = root.querySelector('.ptw-log');
+  if (log.contains(element)) {
+    const view = log.getBoundingClientRect();
+    if (y < view.top || y > view.bottom) return false;
+  }
+  const hit = root.elementFromPoint(x, y);
+  return hit !== null && (hit === element || element.contains(hit));
+}
+"""
 
 # Measures, inside the browser, the time from submitting a message to the next animation
 # frame after the first bot reply was added to the conversation (i.e. the answer rendered).
@@ -68,7 +90,9 @@ class ChatWidget:
         self.dialog = page.get_by_role("dialog")
         self.input = page.get_by_label("Your message")
         self.log = page.locator(".ptw-log")
-        self.crisis_panel = page.locator(".ptw-crisis")
+        self.crisis_panel = page.locator(".ptw-crisis")  # the visitor's own "Need help now?" area
+        self.crisis_cards = page.locator(".ptw-crisis-card")  # a crisis reply's resources
+        self.crisis_messages = page.locator(".ptw-msg--crisis")
         self.header_help = page.locator(".ptw-help-link")
         self.launcher_help = page.locator(".ptw-help-pill")
         self.quick_replies = page.locator(".ptw-quick-reply")
@@ -101,6 +125,19 @@ class ChatWidget:
         expect(reply).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
         return reply
 
+    def uncovered(self, locator: Locator, scroll: bool = True) -> bool:
+        """Whether the visitor sees this element (scrolled into view first unless scroll=False):
+        inside the visible part of the conversation and not covered by anything."""
+        if scroll:
+            locator.scroll_into_view_if_needed()
+        return locator.evaluate(UNCOVERED_JS)
+
+    def precedes(self, first: Locator, second: Locator) -> bool:
+        """Whether `first` comes before `second` in the page (document order)."""
+        return first.evaluate(
+            "(a, b) => !!(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING)",
+            second.element_handle())
+
     def transcript(self) -> List[str]:
         return self.page.locator(".ptw-msg .ptw-bubble").all_inner_texts()
 
@@ -122,3 +159,15 @@ class ChatWidget:
                  const el = host.shadowRoot.activeElement;
                  return el ? `${el.className}|${el.textContent.trim()}` : ''; }"""
         )
+
+
+def save_screenshot(page: Page, name: str, folder: Path) -> Path:
+    """Screenshot the viewport into `folder`; copied to docs/widget-<name>.png when
+    UPDATE_WIDGET_SCREENSHOTS=1."""
+    page.wait_for_timeout(300)  # let the typing dots and fonts settle
+    shot = folder / f"widget-{name}.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 5_000
+    if os.environ.get("UPDATE_WIDGET_SCREENSHOTS") == "1":
+        shutil.copyfile(shot, DOCS / shot.name)
+    return shot

@@ -2,9 +2,6 @@
 (Rasa server with socketio + action server + provider service)."""
 from __future__ import annotations
 
-import os
-import re
-import shutil
 import statistics
 from pathlib import Path
 
@@ -12,16 +9,16 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.widget.conftest import DESKTOP
-from tests.widget.pages import MEASURE_ROUND_TRIP_JS, ChatWidget, wait_until_mounted
+from tests.widget.pages import MEASURE_ROUND_TRIP_JS, ChatWidget, save_screenshot, wait_until_mounted
 from tests.support.conversations import tracker_url, web_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 FAQ_QUESTION = "What is psychodynamic therapy?"
 FAQ_ANSWER = "talking therapy"
 CRISIS_MESSAGE = "I want to kill myself"
+CONCERN_LINE = "my marriage is falling apart and i cant sleep"  # from the clinic's report
 
 
 def load_demo(page: Page, demo_server) -> ChatWidget:
@@ -55,22 +52,54 @@ def test_quick_reply_is_answered(page: Page, demo_server):
     expect(widget.bot_messages().nth(before)).to_contain_text(FAQ_ANSWER, timeout=30_000)
 
 
-def test_typed_crisis_message_shows_resources_prominently(page: Page, demo_server):
+def test_concern_line_opens_no_crisis_panel_but_a_crisis_reply_does(page: Page, demo_server):
+    """The clinic's report: a concern line opened the full crisis box, which then covered the form
+    questions; the box arrived after the next question. Now only the server's crisis reply marker
+    opens it, attached to that reply, and the conversation stays in view."""
     widget = load_demo(page, demo_server)
     widget.open()
     widget.wait_for_greeting()
 
-    reply = widget.ask(CRISIS_MESSAGE)
+    screen = widget.ask(CONCERN_LINE)  # answered with the screening question (marker kind "screen")
+    expect(screen).to_contain_text("Are you having thoughts of ending your life?")
+    widget.quick_replies.get_by_text("No", exact=True).click()
+    expect(widget.bot_messages().last).to_contain_text("Thank you for answering", timeout=30_000)
+    widget.ask("I want to find a therapist")
+    expect(widget.ask("anxiety")).to_contain_text("How old are you")
+    expect(widget.crisis_cards).to_have_count(0)
+    expect(widget.crisis_messages).to_have_count(0)
+    expect(widget.crisis_panel).to_be_hidden()
 
-    expect(reply).to_contain_text("988")
-    expect(page.locator(".ptw-msg--crisis")).to_have_count(1)
-    expect(widget.crisis_panel).to_be_visible()
-    expect(widget.crisis_panel).to_have_class(re.compile(r"ptw-crisis--prominent"))
-    expect(widget.crisis_panel.get_by_role("link", name="Call 988", exact=True)).to_have_attribute("href", "tel:988")
-    # After a reload the resources are still shown for this conversation.
+    before = widget.bot_messages().count()
+    crisis_reply = widget.ask(CRISIS_MESSAGE)  # inside the therapist search
+    widget.wait_for_bot_count(before + 3)  # the crisis reply, "search paused", "keep talking"
+
+    expect(crisis_reply).to_contain_text("988")
+    expect(widget.crisis_cards).to_have_count(1)
+    card = widget.crisis_messages.locator(".ptw-crisis-card")
+    assert crisis_reply.evaluate("(bubble) => bubble.closest('.ptw-msg').contains("
+                                 "bubble.getRootNode().querySelector('.ptw-crisis-card'))")
+    for later in (widget.bot_messages().nth(before + 1), widget.bot_messages().nth(before + 2)):
+        assert widget.precedes(card, later)
+    expect(widget.bot_messages().nth(before + 1)).to_contain_text("paused the therapist search")
+    toggle = card.get_by_role("button", name="Need help now?")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(card.get_by_role("link", name="Call 988", exact=True)).to_have_attribute("href", "tel:988")
+
+    # Back to the form: its question, its answers and the input are in view, not covered.
+    expect(widget.ask("continue")).to_contain_text("How old are you")
+    assert widget.uncovered(widget.bot_messages().last, scroll=False)
+    assert widget.uncovered(widget.quick_replies.first, scroll=False)
+    assert widget.uncovered(widget.input, scroll=False)
+
+    # Collapsed to one line; still collapsed, and still attached to its reply, after a reload.
+    toggle.click()
+    expect(card.locator(".ptw-crisis-bar")).to_have_text("Need help now? 988 · 911")
     page.reload()
     wait_until_mounted(page)
-    expect(widget.crisis_panel).to_be_visible()
+    expect(widget.crisis_cards).to_have_count(1)
+    expect(widget.crisis_cards.get_by_role("button", name="Need help now?")).to_have_attribute(
+        "aria-expanded", "false")
 
 
 def test_conversation_survives_reload_in_the_same_session(page: Page, demo_server, assistant):
@@ -186,12 +215,18 @@ def test_no_serious_accessibility_violations(browser: Browser, demo_server, widt
         widget.open()
         widget.wait_for_greeting()
         widget.ask(FAQ_QUESTION)
+        widget.ask(CRISIS_MESSAGE)
+        expect(widget.crisis_cards).to_have_count(1)
         widget.header_help.click()
         expect(widget.crisis_panel).to_be_visible()
         widget.input.fill("What is transference?")
         widget.input.press("Enter")
         expect(page.locator(".ptw-typing")).to_be_visible()
-        assert run_axe(page) == []  # open: conversation, quick replies, crisis panel, typing
+        # open: conversation, quick replies, a crisis reply's panel, the help area, typing
+        assert run_axe(page) == []
+        widget.crisis_cards.get_by_role("button", name="Need help now?").click()
+        expect(widget.crisis_cards.locator(".ptw-crisis-details")).to_be_hidden()
+        assert run_axe(page) == []  # the crisis reply's panel collapsed to its one-line bar
     finally:
         context.close()
 
@@ -227,12 +262,34 @@ def test_screenshot_of_the_demo_page(browser: Browser, demo_server, tmp_path, na
         widget.wait_for_greeting()
         if question:
             widget.ask(question)
-        page.wait_for_timeout(300)
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-        shot = tmp_path / f"widget-{name}.png"
-        page.screenshot(path=str(shot))
-        assert shot.stat().st_size > 5_000
-        if os.environ.get("UPDATE_WIDGET_SCREENSHOTS") == "1":
-            shutil.copyfile(shot, DOCS / f"widget-{name}.png")
+        save_screenshot(page, name, tmp_path)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("name,viewport,collapse", [
+    ("crisis-desktop", DESKTOP, False),  # a crisis reply with its panel, as it arrives
+    ("crisis-collapsed-320", {"width": 320, "height": 640}, True),  # collapsed to its one-line bar
+])
+def test_screenshot_of_a_crisis_reply(browser: Browser, demo_server, tmp_path, name, viewport, collapse):
+    """The crisis reply's panel, for docs/ (copied there when UPDATE_WIDGET_SCREENSHOTS=1)."""
+    context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        widget = load_demo(page, demo_server)
+        widget.open()
+        widget.wait_for_greeting()
+        before = widget.bot_messages().count()
+        widget.ask(CRISIS_MESSAGE)
+        widget.wait_for_bot_count(before + 2)  # the crisis reply and "keep talking"
+        toggle = widget.crisis_cards.get_by_role("button", name="Need help now?")
+        if collapse:
+            toggle.click()
+            expect(toggle).to_have_attribute("aria-expanded", "false")
+        assert widget.uncovered(toggle)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        widget.log.evaluate("(log) => { log.scrollTop = log.scrollHeight; }")  # as the visitor sees it
+        save_screenshot(page, name, tmp_path)
     finally:
         context.close()

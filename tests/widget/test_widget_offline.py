@@ -102,7 +102,7 @@ def test_quick_reply_sends_payload_and_shows_title(page: Page, static_widget_ser
     assert fake.user_messages() == ["/greet", "/express_risk"]
 
 
-def test_crisis_marker_shows_resources_prominently_but_a_goodbye_mentioning_988_does_not(
+def test_crisis_marker_attaches_resources_but_a_goodbye_mentioning_988_does_not(
         page: Page, static_widget_server):
     FakeRasa(scripted).install(page)
     open_host_page(page, static_widget_server.url, server_url=FAKE_SERVER, init_payload="")
@@ -110,12 +110,14 @@ def test_crisis_marker_shows_resources_prominently_but_a_goodbye_mentioning_988_
     widget.open()
 
     widget.ask("bye")
+    expect(widget.crisis_cards).to_have_count(0)
     expect(widget.crisis_panel).to_be_hidden()
 
     widget.ask("marker")
-    expect(widget.crisis_panel).to_be_visible()
-    expect(widget.crisis_panel).to_have_class("ptw-crisis ptw-crisis--prominent")
+    expect(widget.crisis_messages.locator(".ptw-crisis-card")).to_have_count(1)
+    expect(widget.crisis_messages.locator(".ptw-bubble")).to_have_text("Here are people who can help.")
     expect(widget.announcer).to_contain_text("Crisis support numbers are shown")
+    expect(widget.crisis_panel).to_be_hidden()  # the visitor's own help area stays as it was
 
 
 def test_new_messages_are_announced_in_a_live_region(page: Page, static_widget_server):

@@ -214,7 +214,7 @@
     var wasOpen = state.open;
     state = freshState();
     state.open = wasOpen;
-    ui.log.textContent = "";
+    clearLog();
     hideTyping();
     setStatus("For your privacy, the earlier conversation was cleared after a period without activity.");
     sessionConfirmed = false;
@@ -267,12 +267,12 @@
     }
   }
 
-  function link(href, label) {
+  function link(href, label, newTabNote) {
     var a = el("a", { href: href, text: label });
     if (/^https?:/.test(href)) {
       a.target = "_blank";
       a.rel = "noopener noreferrer";
-      a.appendChild(el("span", { className: "ptw-visually-hidden", text: " (opens in a new tab)" }));
+      a.appendChild(el("span", { className: "ptw-visually-hidden", text: newTabNote || " (opens in a new tab)" }));
     }
     return a;
   }
@@ -327,53 +327,137 @@
 
   // A crisis reply is followed by the server's machine-readable marker, a custom payload
   // {"crisis": {"kind": "reply", "situation": ..., "lang": ...}} (generated into every crisis
-  // response by scripts/build_crisis_responses.py). Nothing is guessed from the text: a calm
-  // line that mentions 988 is not a crisis reply.
+  // response by scripts/build_crisis_responses.py). Rasa's socketio channel emits it as its own
+  // bot_uttered event right after the reply's text. Other kinds ("screen", the screening
+  // question; "followup", a supportive follow-up) are not crisis replies and open nothing.
+  // Nothing is guessed from the text: a calm line that mentions 988 is not a crisis reply.
   function crisisMarker(data) {
     var marker = data && data.crisis;
     return marker && typeof marker === "object" && marker.kind === "reply" ? marker : null;
   }
 
-  function buildCrisisPanel() {
-    // Static on purpose: it must work with no server and without typing anything.
-    // Facts exactly as in shared/content/crisis-resources.md.
-    var panel = el("section", {
-      id: "ptw-crisis",
-      className: "ptw-crisis",
-      "aria-labelledby": "ptw-crisis-title",
-      tabindex: "-1",
-      hidden: ""
-    });
-    panel.appendChild(el("h3", { id: "ptw-crisis-title", className: "ptw-crisis-title", text: "Help right now, 24/7" }));
+  // The languages the crisis resources are written in; anything else gets English.
+  function crisisLanguage(lang) {
+    return lang === "es" ? "es" : "en";
+  }
+
+  // Words around the resources (no facts here: the numbers live in buildCrisisPanel).
+  var CRISIS_WORDS = {
+    en: {
+      title: "Help right now, 24/7",
+      needHelp: "Need help now?",
+      newTab: " (opens in a new tab)",
+      announce: "Crisis support numbers are shown below the assistant's message."
+    },
+    es: {
+      title: "Ayuda ahora mismo, 24/7",
+      needHelp: "¿Necesitas ayuda ahora?",
+      newTab: " (se abre en una pestaña nueva)",
+      announce: "Los números de ayuda en crisis aparecen debajo del mensaje del asistente."
+    }
+  };
+
+  // The crisis resources in one language: `details` (the full list) and `quick` (988 · 911
+  // for the one-line bar). Static on purpose: they must work with no server and without typing
+  // anything. Every number here is a fact of risk/data/crisis_resources.yml (a test checks it).
+  function buildCrisisPanel(lang) {
+    var es = lang === "es";
+    var newTab = CRISIS_WORDS[es ? "es" : "en"].newTab;
     var list = el("ul", { className: "ptw-crisis-list" });
-    list.appendChild(el("li", {}, [
+    list.appendChild(el("li", {}, es ? [
+      el("strong", { text: "Llama al 988 y marca 2" }),
+      " para hablar en español, o envía AYUDA por mensaje de texto al 988 " +
+        "(Línea 988 de Prevención del Suicidio y Crisis, gratis y confidencial). ",
+      el("span", { className: "ptw-crisis-actions" }, [
+        link("tel:988", "Llamar al 988"), " ", link("sms:988?body=AYUDA", "Enviar AYUDA al 988")
+      ])
+    ] : [
       el("strong", { text: "Call or text 988" }),
       " (Suicide & Crisis Lifeline, free and confidential). ",
       el("span", { className: "ptw-crisis-actions" }, [
         link("tel:988", "Call 988"), " ", link("sms:988", "Text 988"), " ",
-        link("https://988lifeline.org/", "Chat at 988lifeline.org")
+        link("https://988lifeline.org/", "Chat at 988lifeline.org", newTab)
       ])
     ]));
     list.appendChild(el("li", {}, [
-      el("strong", { text: "Call 911" }), " if you or someone else is in immediate danger. ",
-      el("span", { className: "ptw-crisis-actions" }, [link("tel:911", "Call 911")])
+      el("strong", { text: es ? "Llama al 911" : "Call 911" }),
+      es ? " si tú u otra persona están en peligro inmediato. " : " if you or someone else is in immediate danger. ",
+      el("span", { className: "ptw-crisis-actions" }, [link("tel:911", es ? "Llamar al 911" : "Call 911")])
     ]));
     list.appendChild(el("li", {}, [
-      el("strong", { text: "Text HOME to 741741" }), " (Crisis Text Line) if you prefer texting. ",
-      el("span", { className: "ptw-crisis-actions" }, [link("sms:741741?body=HOME", "Text HOME to 741741")])
+      el("strong", { text: es ? "Envía HOME al 741741" : "Text HOME to 741741" }),
+      es ? " (Crisis Text Line, 24/7) si prefieres escribir. " : " (Crisis Text Line) if you prefer texting. ",
+      el("span", { className: "ptw-crisis-actions" }, [
+        link("sms:741741?body=HOME", es ? "Enviar HOME al 741741" : "Text HOME to 741741")
+      ])
     ]));
-    panel.appendChild(list);
-    var outside = el("p", { className: "ptw-crisis-note" }, [
-      "Outside the United States, call your local emergency number or find a helpline at "
-    ]);
-    outside.appendChild(link("https://findahelpline.com/", "findahelpline.com"));
+    var outside = el("p", { className: "ptw-crisis-note" }, [es ?
+      "Fuera de Estados Unidos, llama al número de emergencias de tu país y busca una línea de ayuda en " :
+      "Outside the United States, call your local emergency number or find a helpline at "]);
+    outside.appendChild(link("https://findahelpline.com/", "findahelpline.com", newTab));
     outside.appendChild(document.createTextNode("."));
-    panel.appendChild(outside);
-    panel.appendChild(el("p", {
+    var details = el("div", { className: "ptw-crisis-details" }, [list, outside, el("p", {
       className: "ptw-crisis-note",
-      text: "This chat is an automated assistant, not a crisis service."
-    }));
-    return panel;
+      text: es ? "Este chat es un asistente automático, no un servicio de crisis." :
+        "This chat is an automated assistant, not a crisis service."
+    })]);
+    // Visible "988 · 911"; the accessible names say what the links do.
+    var quick = el("span", { className: "ptw-crisis-quick" }, [
+      el("a", { href: "tel:988", "aria-label": es ? "Llamar al 988" : "Call 988", text: "988" }),
+      el("span", { "aria-hidden": "true", text: " · " }),
+      el("a", { href: "tel:911", "aria-label": es ? "Llamar al 911" : "Call 911", text: "911" })
+    ]);
+    return { details: details, quick: quick };
+  }
+
+  var crisisCards = []; // {message, card} for every crisis reply on screen, oldest first
+  var crisisCardCount = 0; // for unique ids inside the shadow root
+
+  // The crisis reply's resources, attached to that reply in the conversation's flow (so they
+  // scroll with it and never cover later messages or the input). Expanded, they list every
+  // resource; collapsed, they are a one-line bar: "Need help now? 988 · 911".
+  function buildCrisisCard(message) {
+    var lang = message.crisis.lang;
+    var words = CRISIS_WORDS[lang];
+    var resources = buildCrisisPanel(lang);
+    crisisCardCount += 1;
+    resources.details.id = "ptw-crisis-card-" + crisisCardCount;
+    var toggle = el("button", {
+      type: "button",
+      className: "ptw-crisis-toggle",
+      "aria-controls": resources.details.id
+    }, [svgIcon("M7 10l5 5 5-5z"), el("span", { text: words.needHelp })]);
+    var card = el("div", { className: "ptw-crisis-card", role: "group", "aria-label": words.title, lang: lang }, [
+      el("div", { className: "ptw-crisis-bar" }, [toggle, " ", resources.quick]),
+      resources.details
+    ]);
+    var entry = { message: message, card: card };
+    toggle.addEventListener("click", function () {
+      setCrisisCardOpen(entry, !message.crisis.open);
+      save();
+    });
+    setCrisisCardOpen(entry, message.crisis.open);
+    crisisCards.push(entry);
+    return card;
+  }
+
+  function setCrisisCardOpen(entry, open) {
+    entry.message.crisis.open = open;
+    entry.card.querySelector(".ptw-crisis-toggle").setAttribute("aria-expanded", open ? "true" : "false");
+    entry.card.querySelector(".ptw-crisis-details").hidden = !open;
+    entry.card.querySelector(".ptw-crisis-quick").hidden = open; // the list has the same links
+  }
+
+  // A stored message's crisis state, checked (storage is not trusted to be well-formed); earlier
+  // versions stored `crisis: true`, shown collapsed.
+  function storedCrisis(crisis) {
+    if (!crisis) {
+      return null;
+    }
+    return {
+      lang: crisisLanguage(crisis.lang),
+      open: crisis === true ? false : crisis.open !== false
+    };
   }
 
   // ---------------------------------------------------------------- UI
@@ -430,7 +514,17 @@
   header.appendChild(ui.helpButton);
   header.appendChild(ui.closeButton);
 
-  ui.crisis = buildCrisisPanel();
+  // The visitor's own "Need help now?": the resources in a bounded area above the conversation.
+  ui.crisis = el("section", {
+    id: "ptw-crisis",
+    className: "ptw-crisis",
+    "aria-labelledby": "ptw-crisis-title",
+    tabindex: "-1",
+    hidden: ""
+  }, [
+    el("h3", { id: "ptw-crisis-title", className: "ptw-crisis-title", text: CRISIS_WORDS.en.title }),
+    buildCrisisPanel("en").details
+  ]);
   ui.log = el("div", {
     className: "ptw-log",
     role: "log",
@@ -487,23 +581,31 @@
 
   function renderMessage(message) {
     var item = el("div", { className: "ptw-msg ptw-msg--" + (message.from === "user" ? "user" : "bot") });
-    if (message.crisis) {
-      item.className += " ptw-msg--crisis";
-    }
     item.appendChild(el("span", {
       className: "ptw-visually-hidden",
       text: message.from === "user" ? "You said: " : "Assistant: "
     }));
-    var bubble = el("p", { className: "ptw-bubble" });
-    appendRichText(bubble, message.text || "");
-    item.appendChild(bubble);
+    if (message.text || !message.crisis) {
+      var bubble = el("p", { className: "ptw-bubble" });
+      appendRichText(bubble, message.text || "");
+      item.appendChild(bubble);
+    }
     if (message.image) {
       var src = safeHref(message.image);
       if (src && /^https?:/.test(src)) {
         item.appendChild(el("img", { className: "ptw-image", src: src, alt: "Image sent by the assistant" }));
       }
     }
+    if (message.from === "bot" && message.crisis) {
+      attachCrisisCard(item, message);
+    }
     ui.log.appendChild(item);
+    return item;
+  }
+
+  function attachCrisisCard(item, message) {
+    item.classList.add("ptw-msg--crisis");
+    item.appendChild(buildCrisisCard(message));
   }
 
   function renderQuickReplies(replies) {
@@ -530,15 +632,24 @@
     }
   }
 
-  function renderTranscript() {
+  function clearLog() {
     ui.log.textContent = "";
-    state.messages.forEach(renderMessage);
+    crisisCards = [];
+    latestBot = null;
+  }
+
+  function renderTranscript() {
+    clearLog();
+    state.messages.forEach(function (message) {
+      message.crisis = storedCrisis(message.crisis);
+      var item = renderMessage(message);
+      if (message.from === "bot") {
+        latestBot = { message: message, item: item };
+      }
+    });
     var lastMessage = state.messages[state.messages.length - 1];
     if (lastMessage && lastMessage.from === "bot") {
       renderQuickReplies(lastMessage.quickReplies);
-    }
-    if (state.messages.some(function (m) { return m.crisis; })) {
-      showCrisis(true, false);
     }
     scrollToEnd();
   }
@@ -603,13 +714,14 @@
     ui.launcher.focus();
   }
 
-  function showCrisis(visible, prominent) {
+  // The visitor asked ("Need help now?"): the resources above the conversation. A crisis reply
+  // from the server gets its own resources in the conversation instead (buildCrisisCard).
+  function showHelp(visible) {
+    var atEnd = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 2;
     ui.crisis.hidden = !visible;
     ui.helpButton.setAttribute("aria-expanded", visible ? "true" : "false");
-    if (prominent) {
-      ui.crisis.classList.add("ptw-crisis--prominent");
-    } else if (!visible) {
-      ui.crisis.classList.remove("ptw-crisis--prominent");
+    if (atEnd) {
+      scrollToEnd(); // the conversation got shorter: keep its latest message in view
     }
   }
 
@@ -622,13 +734,13 @@
 
   ui.launcher.addEventListener("click", function () { openPanel(null, false); });
   ui.launcherHelp.addEventListener("click", function () {
-    showCrisis(true, false);
+    showHelp(true);
     openPanel(ui.crisis, false);
   });
   ui.closeButton.addEventListener("click", closePanel);
   ui.helpButton.addEventListener("click", function () {
     var opening = ui.crisis.hidden;
-    showCrisis(opening, false);
+    showHelp(opening);
     if (opening) {
       ui.crisis.focus();
     }
@@ -690,14 +802,13 @@
     }
   }
 
+  var latestBot = null; // {message, item}: the bot message a following crisis marker belongs to
+
   function receiveBotMessage(data) {
     if (!data || typeof data !== "object") {
       return;
     }
-    if (crisisMarker(data)) {
-      markLatestBotMessageAsCrisis();
-      return;
-    }
+    var marker = crisisMarker(data);
     var text = typeof data.text === "string" ? data.text : "";
     var replies = (Array.isArray(data.quick_replies) ? data.quick_replies : Array.isArray(data.buttons) ? data.buttons : [])
       .filter(function (r) { return r && typeof r.title === "string" && typeof r.payload === "string"; })
@@ -705,6 +816,9 @@
     var image = data.attachment && data.attachment.type === "image" && data.attachment.payload &&
       typeof data.attachment.payload.src === "string" ? data.attachment.payload.src : null;
     if (!text && !replies.length && !image) {
+      if (marker) {
+        markLatestBotMessageAsCrisis(marker);
+      }
       return;
     }
     var message = { from: "bot", text: text };
@@ -714,31 +828,58 @@
     if (image) {
       message.image = image;
     }
-    hideTyping();
-    removeQuickReplies();
-    state.messages.push(message);
-    renderMessage(message);
-    renderQuickReplies(replies);
-    scrollToEnd();
-    save();
-    announce("Assistant: " + (text || "sent an image"));
+    if (marker) {
+      message.crisis = newCrisis(marker);
+    }
+    showBotMessage(message);
   }
 
-  // The marker arrives right after its crisis reply: mark that message and show the panel.
-  function markLatestBotMessageAsCrisis() {
-    for (var i = state.messages.length - 1; i >= 0; i--) {
-      if (state.messages[i].from === "bot") {
-        state.messages[i].crisis = true;
-        var items = ui.log.querySelectorAll(".ptw-msg--bot");
-        if (items.length) {
-          items[items.length - 1].classList.add("ptw-msg--crisis");
-        }
-        break;
-      }
+  function showBotMessage(message) {
+    hideTyping();
+    removeQuickReplies();
+    if (message.crisis) {
+      collapseCrisisCards(); // only the newest crisis reply shows the full list
     }
+    state.messages.push(message);
+    latestBot = { message: message, item: renderMessage(message) };
+    renderQuickReplies(message.quickReplies);
+    scrollToEnd();
     save();
-    showCrisis(true, true);
-    announce("Crisis support numbers are shown at the top of the chat.");
+    if (message.text || message.image) {
+      announce("Assistant: " + (message.text || "sent an image"));
+    }
+    if (message.crisis) {
+      announce(CRISIS_WORDS[message.crisis.lang].announce);
+    }
+  }
+
+  function newCrisis(marker) {
+    return { lang: crisisLanguage(marker.lang), open: true };
+  }
+
+  function collapseCrisisCards() {
+    crisisCards.forEach(function (entry) {
+      setCrisisCardOpen(entry, false);
+    });
+  }
+
+  // Rasa sends the marker as its own event straight after the reply's text, before anything
+  // else of the turn: the resources are attached to that reply, synchronously, so they sit
+  // between it and whatever comes next.
+  function markLatestBotMessageAsCrisis(marker) {
+    if (!latestBot) {
+      showBotMessage({ from: "bot", text: "", crisis: newCrisis(marker) }); // a marker on its own
+      return;
+    }
+    if (latestBot.message.crisis) {
+      return; // already marked
+    }
+    collapseCrisisCards();
+    latestBot.message.crisis = newCrisis(marker);
+    attachCrisisCard(latestBot.item, latestBot.message);
+    scrollToEnd();
+    save();
+    announce(CRISIS_WORDS[latestBot.message.crisis.lang].announce);
   }
 
   function loadSocketClient(callback) {

@@ -1,0 +1,1 @@
+"""Rasa event brokers that carry risk events to the intake side (see risk_events.py)."""
