@@ -15,7 +15,7 @@ export TWILIO_AUTH_TOKEN ?= dev-only-twilio-token
 export REST_CHANNEL_TOKEN ?= $(shell $(PY) -m privacy.dev_secrets REST_CHANNEL_TOKEN 2>/dev/null)
 export ACTION_SERVER_TOKEN ?= $(shell $(PY) -m privacy.dev_secrets ACTION_SERVER_TOKEN 2>/dev/null)
 
-.PHONY: setup setup-test train run shell actions validate test test-fast test-stories test-nlu \
+.PHONY: setup setup-test train run serve shell actions validate test test-fast test-stories test-nlu \
         cross-validate bench eval-risk tune-risk crisis-responses clean
 
 setup:
@@ -32,6 +32,11 @@ train: setup
 
 run: train
 	$(PY) scripts/run_stack.py
+
+# Production mode on one machine: Rasa workers and action servers behind HAProxy, with the
+# PostgreSQL tracker store, Redis lock store and RabbitMQ event broker (scripts/serve.py).
+serve: setup-test train
+	$(PY) scripts/serve.py --workers $(or $(WORKERS),2) --action-servers $(or $(ACTION_SERVERS),2)
 
 # Talk to the assistant in the terminal, also while `make run` runs (it uses that action server;
 # without `make run`, start `make actions` in another terminal for forms).

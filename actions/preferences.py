@@ -225,6 +225,12 @@ class ValidatePreferencesForm(AssistantFormValidationAction):
         return result
 
 
+async def unanswered_questions(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[str]:
+    form = ValidatePreferencesForm()
+    questions = await form.required_slots(form_slots(domain, FORM_NAME), dispatcher, tracker, domain)
+    return [slot for slot in questions if tracker.get_slot(slot) is None]
+
+
 class ActionSummarizePreferences(Action):
     """After the form: a summary to confirm, or an honest answer when we can't search."""
 
@@ -234,6 +240,11 @@ class ActionSummarizePreferences(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         reason = ineligible_reason(tracker)
+        if reason is None and await unanswered_questions(dispatcher, tracker, domain):
+            # A form step failed (the action server was slow or restarting): never summarise
+            # nothing; say so and pick the form up again where it was.
+            dispatcher.utter_message(response="utter_form_step_retry")
+            return [FollowupAction(FORM_NAME)]
         if reason == "age_range":
             dispatcher.utter_message(response="utter_under_18")
         elif reason == "state":

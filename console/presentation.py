@@ -6,7 +6,8 @@ import re
 from datetime import datetime
 
 from console.followup import Clock
-from console.vocabulary import channel_label, level_label, situation_label
+from console.vocabulary import level_label, situation_label
+from intake.channels import channel_label
 from intake.levels import STATUS_LABELS
 from intake.masking import mask_conversation_id, mask_phone
 from intake.store import utcnow

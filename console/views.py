@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-import json
 import re
 import time
 from urllib.parse import urlencode
@@ -25,9 +22,9 @@ from console.inquiries import (
     has_new_risk,
 )
 from console.params import ParamError, flag, local_redirect_target, page_number, queue_filter, record_id
+from console.export import queue_csv_text
 from console.presentation import (
     clock_words,
-    csv_safe,
     display_conversation_id,
     due_words,
     fmt_dt,
@@ -41,12 +38,8 @@ from console.tokens import create_token, list_tokens, revoke_token
 from console.transcripts import TrackerTranscripts, TranscriptUnavailable, transcript_text
 from console.vocabulary import (
     LEVEL_HINTS,
-    PREFERENCE_FIELDS,
     level_label,
-    match_names,
     match_view,
-    other_preferences,
-    preference_columns,
     preference_items,
     preference_summary,
     relaxed_label,
@@ -253,40 +246,6 @@ async def queue_page(request: web.Request) -> web.Response:
     )
 
 
-CSV_COLUMNS = (
-    "inquiry_id", "created_at", "channel", "status", "assigned_to", "risk_level", "risk_situation",
-    "last_risk_at", "escalated_at", "last_contact_at", "waiting", "overdue", "callback_requested",
-    "callback_first_name", "callback_contact_method", "callback_contact_value",
-    *PREFERENCE_FIELDS, "other_preferences", "matches_shown", "relaxed_to_find_them",
-)
-TRANSCRIPT_COLUMN = "transcript"
-
-
-def csv_row(r, now) -> list[str]:
-    """One CSV line: preferences one column each, in words, as the inquiry page shows them."""
-    preferences = parse_preferences(r.preferences)
-    row_clock = clock(r)
-    matches = _json_list(r.matches)
-    values = (
-        r.id, fmt_dt(r.created_at), channel_label(r.channel), STATUS_LABELS.get(r.status, r.status), r.assignee,
-        level_label(r.risk_level), situation_label(r.last_risk_category), fmt_dt(r.last_risk_at),
-        fmt_dt(r.escalated_at), fmt_dt(r.last_contact_at), clock_words(row_clock, now),
-        "yes" if row_clock.overdue(now) else "no", "yes" if r.callback_requested else "no",
-        r.callback_first_name, r.callback_contact_method, r.callback_contact_value,
-        *preference_columns(preferences).values(), other_preferences(preferences),
-        match_names(matches), ", ".join(relaxed_label(x) for x in _json_list(r.relaxed) if isinstance(x, str)),
-    )
-    return [csv_safe(v) for v in values]
-
-
-def _json_list(text) -> list:
-    try:
-        value = json.loads(text) if text else []
-    except ValueError:
-        return []
-    return value if isinstance(value, list) else []
-
-
 async def queue_csv(request: web.Request) -> web.StreamResponse:
     flt = _queue_filter(request)
     try:
@@ -299,27 +258,7 @@ async def queue_csv(request: web.Request) -> web.StreamResponse:
     detail = urlencode({**flt.as_query(), **({"transcripts": "1"} if with_transcripts else {})})
     await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "export_csv", None, detail)
 
-    def build() -> str:
-        now = utcnow()
-        rows = list(repo.export_rows(flt, viewer_id))
-        texts: dict[str, str] = {}
-        if with_transcripts:
-            try:
-                texts = {cid: transcript_text(lines)
-                         for cid, lines in transcripts.transcripts(r.conversation_id for r in rows).items()}
-            except TranscriptUnavailable:
-                texts = {r.conversation_id: "(transcript unavailable: tracker store unreachable)" for r in rows}
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS + ((TRANSCRIPT_COLUMN,) if with_transcripts else ()))
-        for r in rows:
-            line = csv_row(r, now)
-            if with_transcripts:
-                line.append(csv_safe(texts.get(r.conversation_id, "")))
-            writer.writerow(line)
-        return buffer.getvalue()
-
-    body = await asyncio.to_thread(build)
+    body = await asyncio.to_thread(queue_csv_text, repo, transcripts, flt, viewer_id, with_transcripts)
     name = "intake-queue-with-transcripts.csv" if with_transcripts else "intake-queue.csv"
     return web.Response(
         text=body,

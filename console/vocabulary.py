@@ -1,8 +1,8 @@
-"""The words staff read: preferences, matches, risk levels and situations, channels.
+"""The words staff read: preferences, matches, risk levels and situations (channels: intake.channels).
 
-What the assistant records are machine values (`age_range: 25_44`, `suicidal`, `socketio`); the
-console shows them the way the assistant itself words them to people (actions.preference_parsing
-labels, intake.channels), never as raw keys, `None` or Python reprs.
+What the assistant records are machine values (`age_range: 25_44`, `suicidal`); the console shows
+them the way the assistant itself words them to people (actions.preference_parsing labels), never
+as raw keys, `None` or Python reprs.
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import re
 from typing import Any, Iterable
 
 from actions.preference_parsing import label as preference_value_label
-from intake.channels import channel_label  # noqa: F401  (re-exported: one import for templates)
 from risk.constants import DISTRESS, SITUATIONS
 
 # The preferences form's questions, in the order it asks them, with the heading staff see.

@@ -34,6 +34,10 @@ from tests.support import servers  # noqa: E402
 
 # credentials.yml needs it to start Rasa; the benchmark never calls the SMS webhook.
 os.environ.setdefault("TWILIO_AUTH_TOKEN", "bench-only-token")
+# The REST channel's and the action server's shared secrets (earlier versions ignore them).
+os.environ["REST_CHANNEL_TOKEN"] = os.environ.get("REST_CHANNEL_TOKEN") or "bench-only-rest-token"
+os.environ["ACTION_SERVER_TOKEN"] = os.environ.get("ACTION_SERVER_TOKEN") or "bench-only-action-token"
+REST_HEADERS = {"Authorization": f"Bearer {os.environ['REST_CHANNEL_TOKEN']}"}
 
 MESSAGES = [
     "hi", "what is psychodynamic therapy?", "how is it different from psychoanalysis",
@@ -59,7 +63,7 @@ def stock_bot_model(cache: Path) -> Path:
 
 async def send_all(url: str, messages: List[str], sender_prefix: str) -> List[float]:
     timings = []
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=REST_HEADERS) as session:
         for i, text in enumerate(messages):
             start = time.perf_counter()
             async with session.post(url, json={"sender": f"{sender_prefix}-{i // 10}", "message": text}) as resp:

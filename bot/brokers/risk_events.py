@@ -126,6 +126,14 @@ class RiskEventPikaBroker(PikaEventBroker):
         self._pending = PendingRecords(pending_db)
         self._resender: Optional[asyncio.Task] = None
 
+    def is_ready(self) -> bool:
+        """Connected now (not merely "not closed": a robust connection that is reconnecting is
+        not closed) and nothing waiting to be resent."""
+        connection = getattr(self, "_connection", None)
+        connected = getattr(connection, "connected", None)
+        return bool(connection is not None and not connection.is_closed and connected is not None
+                    and connected.is_set() and self._exchange is not None and not self._pending.oldest(1))
+
     async def connect(self) -> None:
         await super().connect()
         if self._resender is None:

@@ -245,6 +245,15 @@ async def test_summary_to_confirm_and_preferences_recorded(dispatcher, domain, s
     assert record["preferences"]["insurance"] == "Aetna" and record["preferences"]["gender"] is None
 
 
+@pytest.mark.parametrize("slots", [{}, {"concern": "anxiety", "age_range": "25_44"}])
+async def test_no_summary_of_unanswered_questions_the_form_picks_up_again(dispatcher, domain, sqlite_store, slots):
+    """A form step that failed (slow or restarting action server) never ends in an empty summary."""
+    tracker = make_tracker(text="I'd like to find a therapist", active_loop=None, slots=slots)
+    events = await ActionSummarizePreferences().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_form_step_retry"]
+    assert events == [{"event": "followup", "timestamp": None, "name": "preferences_form"}]
+
+
 async def test_summary_for_under_18_explains_the_guardian_path(dispatcher, domain, sqlite_store):
     tracker = make_tracker(active_loop=None, slots={"concern": "anxiety", "age_range": "under_18"})
     await ActionSummarizePreferences().run(dispatcher, tracker, domain)

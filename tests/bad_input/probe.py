@@ -11,7 +11,7 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import requests
 
@@ -26,7 +26,7 @@ class Hang(AssertionError):
 @dataclass
 class Reply:
     status: int
-    headers: Dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive (requests' CaseInsensitiveDict)
     body: bytes
 
     def json(self) -> Any:
@@ -49,7 +49,7 @@ def http(method: str, url: str, *, session: Optional[requests.Session] = None, *
                                   **kwargs)
     except (requests.Timeout, socket.timeout) as error:
         raise Hang(f"{method} {url[:80]} got no answer within {HANG_LIMIT_S}s") from error
-    return Reply(response.status_code, dict(response.headers), response.content)
+    return Reply(response.status_code, response.headers, response.content)
 
 
 def assert_json_error(reply: Reply, *statuses: int) -> None:

@@ -32,6 +32,14 @@ def shared(rasa):
 
 
 @pytest.fixture
+def conversation(shared):
+    """The shared connection, in a conversation of this case's own (a long one would slow every turn)."""
+    ensure_connected(shared)
+    shared.request_session({"session_id": None}, raw=True)
+    return shared
+
+
+@pytest.fixture
 def fresh(rasa):
     client = WidgetClient(rasa.url).connect()
     yield client
@@ -53,32 +61,29 @@ def user_uttered(client: WidgetClient, data) -> int:
 
 # -- hostile texts in a proper message ------------------------------------------------------------------
 @pytest.mark.parametrize("text", [pytest.param(t, id=case) for case, t in hostile_texts()])
-def test_hostile_text_is_answered_and_the_next_message_too(shared, text):
-    ensure_connected(shared)
-    mark = user_uttered(shared, {"message": text, "session_id": shared.session_id})
+def test_hostile_text_is_answered_and_the_next_message_too(conversation, text):
+    mark = user_uttered(conversation, {"message": text, "session_id": conversation.session_id})
     if text.strip():
-        assert shared.wait_for("bot_uttered", mark), "a message with text gets a reply"
-    shared.ask_normal_question()
+        assert conversation.wait_for("bot_uttered", mark), "a message with text gets a reply"
+    conversation.ask_normal_question()
 
 
 @pytest.mark.parametrize("length", [MAX_MESSAGE_CHARS + 1, 50_000, 500_000])
-def test_oversized_message_gets_the_notice(shared, length):
-    ensure_connected(shared)
-    mark = user_uttered(shared, {"message": "too long " * (length // 9 + 1), "session_id": shared.session_id})
-    notice = shared.wait_for("bot_uttered", mark, lambda d: TOO_LONG_NOTICE in str((d or {}).get("text")))
+def test_oversized_message_gets_the_notice(conversation, length):
+    mark = user_uttered(conversation, {"message": "too long " * (length // 9 + 1), "session_id": conversation.session_id})
+    notice = conversation.wait_for("bot_uttered", mark, lambda d: TOO_LONG_NOTICE in str((d or {}).get("text")))
     assert "988" in notice["text"]
-    shared.ask_normal_question()
+    conversation.ask_normal_question()
 
 
-def test_message_over_the_transport_limit_does_not_break_the_conversation(shared):
+def test_message_over_the_transport_limit_does_not_break_the_conversation(conversation):
     """Past engine.io's buffer size (1 MB) the server may drop the connection; it must not crash."""
-    ensure_connected(shared)
     try:
-        user_uttered(shared, {"message": "x" * 2_000_000, "session_id": shared.session_id})
+        user_uttered(conversation, {"message": "x" * 2_000_000, "session_id": conversation.session_id})
     except Exception:  # noqa: BLE001 - refusing the packet or dropping the socket are both fine here
         pass
-    ensure_connected(shared)
-    shared.ask_normal_question()
+    ensure_connected(conversation)
+    conversation.ask_normal_question()
 
 
 # -- junk user_uttered payloads -----------------------------------------------------------------------
@@ -100,10 +105,9 @@ JUNK_PAYLOADS = (
 
 
 @pytest.mark.parametrize("data", JUNK_PAYLOADS)
-def test_junk_user_uttered_does_not_break_the_conversation(shared, data):
-    ensure_connected(shared)
-    user_uttered(shared, data)
-    shared.ask_normal_question()
+def test_junk_user_uttered_does_not_break_the_conversation(conversation, data):
+    user_uttered(conversation, data)
+    conversation.ask_normal_question()
 
 
 @pytest.mark.parametrize("args", [
@@ -111,22 +115,20 @@ def test_junk_user_uttered_does_not_break_the_conversation(shared, data):
     pytest.param(({"message": "hello"}, {"message": "again"}, 3), id="three-arguments"),
     pytest.param((), id="no-arguments"),
 ])
-def test_user_uttered_with_odd_argument_counts(shared, args):
-    ensure_connected(shared)
+def test_user_uttered_with_odd_argument_counts(conversation, args):
     if len(args) > 1:  # the handler takes one argument: the extra ones fail it before any turn, and unacknowledged
-        shared.emit("user_uttered", *args)
+        conversation.emit("user_uttered", *args)
     else:
-        shared.call("user_uttered", *args)
-    shared.ask_normal_question()
+        conversation.call("user_uttered", *args)
+    conversation.ask_normal_question()
 
 
 @pytest.mark.parametrize("event", ["bot_uttered", "session_confirm", "connect", "disconnect", "message",
                                    "../../x", "😀", "x" * 5000])
-def test_unknown_or_server_side_events_are_ignored(shared, event):
-    ensure_connected(shared)
-    shared.emit(event, {"message": "hello", "session_id": shared.session_id})
-    ensure_connected(shared)
-    shared.ask_normal_question()
+def test_unknown_or_server_side_events_are_ignored(conversation, event):
+    conversation.emit(event, {"message": "hello", "session_id": conversation.session_id})
+    ensure_connected(conversation)
+    conversation.ask_normal_question()
 
 
 # -- sessions ---------------------------------------------------------------------------------------------

@@ -131,5 +131,15 @@ class WidgetClient:
 
     def close(self) -> None:
         self.close_connection()
+        asyncio.run_coroutine_threadsafe(self._cancel_leftovers(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        self.loop.close()
+
+    @staticmethod
+    async def _cancel_leftovers() -> None:
+        """engine.io's read and write loops of dropped connections, so the loop closes cleanly."""
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -78,7 +78,8 @@ async def test_counts_at_the_top(console, store, coordinator_client):
 
 
 async def test_filters(console, store, coordinator_client):
-    ids = {cid: store.get_inquiry(cid)["id"] for cid in seed_queue(store)}
+    order = seed_queue(store)
+    ids = {cid: store.get_inquiry(cid)["id"] for cid in order}
 
     async def listed(query: str) -> list[int]:
         async with coordinator_client.get(console.url(f"/queue?{query}")) as response:
@@ -103,8 +104,10 @@ async def test_filters(console, store, coordinator_client):
     assert await listed("state=or") == [ids["web:plain-old"]]
     assert len(await listed("callback=1")) == 3
     today = utcnow().date()
-    assert ids["web:plain-old"] not in await listed(f"from={today.isoformat()}")
-    assert await listed(f"to={(today - timedelta(days=1)).isoformat()}") == [ids["web:plain-old"]]
+    before_today = [ids[c] for c in order if store.get_inquiry(c)["created_at"].date() < today]  # at 01:00, 5h ago too
+    assert ids["web:plain-old"] in before_today
+    assert await listed(f"to={(today - timedelta(days=1)).isoformat()}") == before_today
+    assert await listed(f"from={today.isoformat()}") == [i for i in ids.values() if i not in before_today]
     assert await listed("status=closed") == []
     assert (await listed("sort=newest"))[-1] == ids["web:plain-old"]
     for bad in ("status=bogus", "from=yesterday", "channel=fax", "level=extreme", "sort=random", "assigned=bob"):

@@ -12,6 +12,7 @@ import asyncio
 import json
 import statistics
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -126,6 +127,8 @@ def sms_crisis(server):
     return elapsed, sms_id(phone)
 
 
+HEALTH_NAME = {"action_server": "action_server", "tracker_db": "tracker_store", "redis": "lock_store",
+               "rabbitmq": "event_broker"}
 CHANNELS = {"rest": rest_crisis, "socketio": socket_crisis, "sms": sms_crisis}
 
 
@@ -137,6 +140,8 @@ def p95(values):
 def test_crisis_replies_under_every_fault_and_every_risk_event_reaches_staff_once(
         rasa_behind_proxies, proxies, tmp_path):
     server = rasa_behind_proxies
+    healthy = json.loads(urllib.request.urlopen(f"{server.url}/webhooks/health/", timeout=10).read())
+    assert healthy["status"] == "ok" and set(healthy["dependencies"].values()) == {"ok"}, healthy
     crisis_conversations = []
     timings = {}
     for channel, send in CHANNELS.items():  # a healthy baseline
@@ -154,6 +159,11 @@ def test_crisis_replies_under_every_fault_and_every_risk_event_reaches_staff_onc
                         elapsed, conversation = send(server)
                         crisis_conversations.append(conversation)
                         timings.setdefault((dependency, fault, channel), []).append(elapsed)
+                # the health report names the failing dependency (RabbitMQ's once a record waits)
+                health = json.loads(urllib.request.urlopen(f"{server.url}/webhooks/health/", timeout=10).read())
+                assert health["crisis_replies"] == "available" and health["status"] == "degraded", \
+                    (dependency, fault, health)
+                assert health["dependencies"][HEALTH_NAME[dependency]].startswith("unreachable"), health
             finally:
                 proxy.up()
             # recovery: a normal question gets its normal answer once the dependency is back

@@ -1,0 +1,68 @@
+"""The HAProxy configuration of the production mode: one home for what the edge enforces.
+
+In front of N Rasa workers (HTTP, REST + socket.io + SMS) and M action servers:
+- rejects malformed requests before they reach Sanic 21.12 (e.g. `Content-Length: -5`, which makes
+  that Sanic release spin forever: HAProxy's HTTP parser answers 400 itself);
+- caps the request body (MAX_BODY_BYTES, 413) and applies per-client rate limits (429);
+- timeouts for slow clients and servers; health checks (Rasa: GET /webhooks/health/, which is 200
+  whenever crisis replies can be sent; action servers: GET /health);
+- sticky sessions by cookie for the widget's socket.io (its polling transport needs one worker), round
+  robin for REST and SMS (the Redis lock store and the shared tracker store keep a conversation in
+  order on any worker); a request that could not reach a worker is retried on another.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+MAX_BODY_BYTES = 128 * 1024
+REQUESTS_PER_10S_PER_CLIENT = 200
+
+
+def haproxy_config(rasa_ports: Sequence[int], action_ports: Sequence[int], port: int,
+                   actions_port: int, bind: str = "127.0.0.1") -> str:
+    rasa_servers = "\n".join(
+        f"    server rasa{n} 127.0.0.1:{p} check inter 1s fall 2 rise 1 cookie rasa{n}"
+        for n, p in enumerate(rasa_ports, start=1))
+    action_servers = "\n".join(
+        f"    server actions{n} 127.0.0.1:{p} check inter 1s fall 2 rise 1"
+        for n, p in enumerate(action_ports, start=1))
+    return f"""global
+    maxconn 4096
+
+defaults
+    mode http
+    option http-buffer-request
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout http-request 10s
+    timeout tunnel 1h
+    retries 2
+    option redispatch
+    retry-on conn-failure empty-response
+
+frontend assistant
+    bind {bind}:{port}
+    http-request deny deny_status 413 if {{ req.body_size gt {MAX_BODY_BYTES} }}
+    stick-table type ip size 100k expire 60s store http_req_rate(10s)
+    http-request track-sc0 src
+    http-request deny deny_status 429 if {{ sc_http_req_rate(0) gt {REQUESTS_PER_10S_PER_CLIENT} }}
+    default_backend rasa_workers
+
+backend rasa_workers
+    balance roundrobin
+    cookie RASAWORKER insert indirect nocache httponly
+    option httpchk GET /webhooks/health/
+    http-check expect status 200
+{rasa_servers}
+
+frontend actions
+    bind 127.0.0.1:{actions_port}
+    default_backend action_servers
+
+backend action_servers
+    balance roundrobin
+    option httpchk GET /health
+    http-check expect status 200
+{action_servers}
+"""
