@@ -49,6 +49,22 @@ def protect(app: Sanic, token: str | None) -> None:
         return None
 
 
+def answer_errors_plainly(app: Sanic) -> None:
+    """Replace rasa_sdk's catch-all handler, which answers Sanic's own refusals (400, 413, ...) with a
+    500 and echoes the request body (what a person said) in the response: keep the status, say only
+    what went wrong, log the error's type."""
+
+    @app.exception(SanicException)
+    async def refused(request, exception):
+        status = getattr(exception, "status_code", 400) or 400
+        return response.json({"error": str(exception) if status < 500 else "server error"}, status=status)
+
+    @app.exception(Exception)
+    async def failed(request, exception):
+        logger.error("action server request failed (%s)", type(exception).__name__)
+        return response.json({"error": "server error"}, status=500)
+
+
 def protect_running_action_server() -> None:
     """Hook into `rasa run actions` when this package is imported by it; no-op elsewhere."""
     try:
@@ -60,6 +76,7 @@ def protect_running_action_server() -> None:
     app.ctx.token_protected = True
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
     protect(app, os.environ.get(TOKEN_ENV))
+    answer_errors_plainly(app)
     from actions import warmup
 
     warmup.register(app)  # migrations and data files load before the server listens

@@ -37,3 +37,19 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
         # with the caller's values (so it beats any slot), and an action's explicit value wins.
         values = {**self._profile_variables, **kwargs}
         return await super().generate(utter_action, tracker, output_channel, **values)
+
+    def _fill_response(self, response: Dict[Text, Any], filled_slots: Optional[Dict[Text, Any]] = None,
+                       **kwargs: Any) -> Dict[Text, Any]:
+        """Rasa's filling, except button payloads: they are identifiers such as
+        `/inform{"concern":"grief"}`, never templates (Rasa tried to fill `{"concern":"grief"}` and
+        logged an error for every button of every question that has them)."""
+        held = []
+        for key in ("buttons", "quick_replies"):
+            for button in response.get(key) or []:
+                if isinstance(button, dict) and "payload" in button:
+                    held.append((button, button.pop("payload")))
+        try:
+            return super()._fill_response(response, filled_slots, **kwargs)
+        finally:
+            for button, payload in held:
+                button["payload"] = payload

@@ -22,7 +22,6 @@ from risk.patterns import DATA_DIR, PatternInfo, PatternSet
 
 logger = logging.getLogger(__name__)
 
-_LEVEL_RANK = LEVEL_RANK
 # Messages longer than this are only read up to here: a crisis message is short,
 # and this keeps a pasted book from stalling the NLU pipeline.
 MAX_CHARS = 20_000
@@ -52,7 +51,7 @@ class RiskAssessment:
 
     @property
     def is_risk(self) -> bool:
-        return _LEVEL_RANK[self.level] >= _LEVEL_RANK["high"]
+        return LEVEL_RANK[self.level] >= LEVEL_RANK["high"]
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -161,10 +160,10 @@ class RiskDetectorCore:
             if hit is None:
                 suppressed.add(key)
                 continue
-            if _LEVEL_RANK[hit.level] < _LEVEL_RANK[self.p.infos[key].level]:
+            if LEVEL_RANK[hit.level] < LEVEL_RANK[self.p.infos[key].level]:
                 suppressed.add(key)  # lowered by hyperbole or an informational context
             previous = hits.get(key)
-            if previous is None or _LEVEL_RANK[hit.level] > _LEVEL_RANK[previous.level]:
+            if previous is None or LEVEL_RANK[hit.level] > LEVEL_RANK[previous.level]:
                 hits[key] = hit
 
         for _, start, end in place_matches:
@@ -186,9 +185,9 @@ class RiskDetectorCore:
         cancelled = tuple(sorted(suppressed - set(hits)))
         if not hits:
             return RiskAssessment(category=None, level="none", population=population, suppressed=cancelled)
-        top = max(_LEVEL_RANK[h.level] for h in hits.values())
+        top = max(LEVEL_RANK[h.level] for h in hits.values())
         top_level = LEVELS[top]
-        top_categories = {h.category for h in hits.values() if _LEVEL_RANK[h.level] == top}
+        top_categories = {h.category for h in hits.values() if LEVEL_RANK[h.level] == top}
         category = next(c for c in self.p.precedence if c in top_categories)
         signals = tuple(sorted(hits))
         lowered = tuple(sorted(suppressed & set(hits)))

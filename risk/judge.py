@@ -101,7 +101,10 @@ class RiskJudge:
     def judge(self, text: Optional[str]) -> Verdict:
         if not isinstance(text, str) or not text.strip():
             return Verdict()
-        text = _PUNCTUATION_RUN.sub(r"\1", _REPEATS.sub(r"\1\1\1", text[:MAX_CHARS * 4]))[:MAX_CHARS]
+        # a lone surrogate (valid in JSON, "\ud800") is not text any library can encode: it became an
+        # exception in spaCy and a crisis message went unjudged
+        text = text[:MAX_CHARS * 4].encode("utf-8", "replace").decode("utf-8")
+        text = _PUNCTUATION_RUN.sub(r"\1", _REPEATS.sub(r"\1\1\1", text))[:MAX_CHARS]
         found = self._detector.assess(text)
         lang = language_of(text)
         populations = set(found.population)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Callable, Dict, Iterable, Set
+from typing import Dict, Iterable, Set
 
 import yaml
 
@@ -59,6 +59,3 @@ class Normaliser:
             text = pattern.sub(replacement, text)
         return _WORD.sub(lambda m: self._fix_word(m.group(0)), text)
 
-
-def build_normaliser(table_path: str, known_words: Iterable[str]) -> Callable[[str], str]:
-    return Normaliser(table_path, known_words)

@@ -56,13 +56,13 @@ async def main() -> None:
         try:
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-                page = await browser.new_page(viewport={"width": 1400, "height": 900})
+                page = await browser.new_page(viewport={"width": 1400, "height": 1000})
                 await page.goto(str(server.make_url("/login")))
                 await page.fill("input[name=username]", "jordan.coordinator")
                 await page.fill("input[name=password]", "demo-password-123")
                 await page.click("button[type=submit]")
                 await page.wait_for_url("**/queue")
-                await page.screenshot(path=str(DOCS / "console-queue.png"), full_page=True)
+                await page.screenshot(path=str(DOCS / "console-queue.png"))
                 await page.goto(str(server.make_url(f"/inquiries/{crisis_id}")))
                 await page.screenshot(path=str(DOCS / "console-inquiry.png"), full_page=True)
                 await browser.close()

@@ -11,3 +11,9 @@ MAX_MESSAGE_CHARS = 4000
 MAX_REST_BODY_BYTES = 64 * 1024
 # Characters of a caller-chosen sender id (the tracker store's column holds 255 with the prefix).
 MAX_SENDER_ID_CHARS = 200
+
+
+def as_text(value: str) -> str:
+    """The message as text every component can encode: lone surrogates (valid in JSON as
+    "\\ud800") become "?" instead of an exception deep in the NLU pipeline."""
+    return value.encode("utf-8", "replace").decode("utf-8")

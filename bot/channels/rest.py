@@ -25,7 +25,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import MAX_MESSAGE_CHARS, MAX_REST_BODY_BYTES, MAX_SENDER_ID_CHARS
+from bot.channels.limits import MAX_MESSAGE_CHARS, MAX_REST_BODY_BYTES, MAX_SENDER_ID_CHARS, as_text
 from privacy.identifiers import rest_conversation_id
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ def read_message(body: bytes) -> Tuple[str, str, Optional[Dict[str, Any]]]:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest(400, "body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest(400, "body is nested too deeply") from None
     if not isinstance(payload, dict):
         raise BadRequest(400, 'body must be a JSON object {"sender": "...", "message": "..."}')
     sender = payload.get("sender")
@@ -71,7 +73,7 @@ def read_message(body: bytes) -> Tuple[str, str, Optional[Dict[str, Any]]]:
     metadata = payload.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest(400, '"metadata" must be a JSON object')
-    return sender, text, metadata
+    return as_text(sender), as_text(text), metadata
 
 
 class TokenRestInput(RestInput):

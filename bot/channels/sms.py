@@ -108,6 +108,7 @@ class SMSInput(InputChannel):
         self.phone_hash_salt = phone_hash_salt or os.environ.get("SMS_PHONE_HASH_SALT") or self.auth_token or ""
         self.max_segment_chars = min(max(int(max_segment_chars), 160), TWILIO_MAX_BODY_CHARS)
         self._intake_store = None
+        self._background: set = set()
         if not self.auth_token:
             logger.error("sms channel has no auth_token (TWILIO_AUTH_TOKEN): every request will be refused")
 
@@ -191,6 +192,7 @@ class SMSInput(InputChannel):
             elif opted_out:
                 messages = await self._handle_while_opted_out(agent, tracker, sms)
             else:
+                self._remember_number(sms.sender)
                 messages = await self._handle_turn(agent, tracker, sms)
 
         if opt_out_change is not None:
@@ -244,20 +246,39 @@ class SMSInput(InputChannel):
         logger.info("sms %s %s", mask_phone(sms.sender), "opted out" if opted_out else "opted back in")
         return opted_out
 
-    async def _record_opt_out(self, sender: str, opted_out: bool) -> None:
-        """Record STOP/START for staff, keyed by a salted hash; never delays the answer for long."""
+    def _intake(self) -> Any:
         from intake.store import IntakeStore
-        from intake.writer import write_safely
 
         if self._intake_store is None:
             self._intake_store = IntakeStore.from_env()
+        return self._intake_store
+
+    async def _record_opt_out(self, sender: str, opted_out: bool) -> None:
+        """Record STOP/START for staff, keyed by a salted hash; never delays the answer for long."""
+        from intake.writer import write_safely
+
         try:
             await asyncio.wait_for(
-                write_safely(self._intake_store.record_sms_opt_out, phone_hash(sender, self.phone_hash_salt), opted_out),
+                write_safely(self._intake().record_sms_opt_out, phone_hash(sender, self.phone_hash_salt), opted_out,
+                             sms_conversation_id(sender)),
                 timeout=INTAKE_WRITE_TIMEOUT_S,
             )
         except asyncio.TimeoutError:
             logger.error("intake opt-out record timed out for %s", mask_phone(sender))
+
+    def _remember_number(self, sender: str) -> None:
+        """Keep the number (encrypted) on the conversation's inquiry, so staff can call back: the
+        conversation id is only a hash of it. In the background: the reply never waits for it."""
+        from intake.writer import write_safely
+
+        try:
+            store = self._intake()
+        except Exception as error:  # noqa: BLE001 - a bad setting must not break the conversation
+            log_failure("sms number for %s not recorded", sender, error)
+            return
+        task = asyncio.ensure_future(write_safely(store.record_sms_number, sms_conversation_id(sender), sender))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def get_output_channel(self) -> Optional[CollectingOutputChannel]:
         return None

@@ -26,7 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels.limits import MAX_MESSAGE_CHARS
+from bot.channels.limits import MAX_MESSAGE_CHARS, as_text
 from privacy.crypto import cipher
 from privacy.identifiers import web_conversation_id
 
@@ -105,8 +105,7 @@ class WebSessionSocketIOInput(SocketIOInput):
                 return
             data = data if isinstance(data, dict) else {}
             text = data.get("message", "")
-            if not isinstance(text, str):
-                text = ""
+            text = as_text(text) if isinstance(text, str) else ""
             output = SocketIOOutput(sio, self.bot_message_evt)
             if len(text) > MAX_MESSAGE_CHARS:
                 logger.info("socket.io message over %d characters not processed", MAX_MESSAGE_CHARS)

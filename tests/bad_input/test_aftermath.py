@@ -10,11 +10,10 @@ from typing import List
 
 import pytest
 
-from tests.bad_input.conftest import AFTER_ALL_CASES
 from tests.bad_input.probe import MEMORY_LIMIT_KIB, memory_kib, process_tree, server_is_alive
 from tests.bad_input.sent import SENT
 
-pytestmark = [pytest.mark.e2e, getattr(pytest.mark, AFTER_ALL_CASES)]
+pytestmark = [pytest.mark.e2e, pytest.mark.after_all_cases]  # run last: see conftest.py
 
 
 @pytest.fixture(scope="module")

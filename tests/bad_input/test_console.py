@@ -8,7 +8,7 @@ later is covered without editing this file.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import pytest
 import requests
@@ -16,7 +16,7 @@ from aiohttp import web
 
 from console.api import LIST_PARAMETERS
 from console.app import add_routes
-from tests.bad_input.conftest import ADMIN, csrf_from, sign_in
+from tests.bad_input.console_stack import ADMIN, csrf_from, sign_in
 from tests.bad_input.probe import Reply, assert_json_error, http
 from tests.bad_input.values import EMAILS, PHONES
 
@@ -172,7 +172,8 @@ def test_coordinator_is_refused_admin_pages(console_server, coordinator_session,
 
 
 @pytest.mark.parametrize("cookie", [
-    "console_session=junk", "console_session=\xff\xfe", "console_signin=\xff", "console_session=" + "A" * 4000, "console_session=%00%ff", "console_session=\"x\"",
+    "console_session=junk", "console_session=\xff\xfe", "console_signin=\xff", "console_session=" + "A" * 4000,
+    "console_session=%00%ff", "console_session=\"x\"",
     "console_signin=junk; console_session=junk", "console_session=; console_session=x", "=;=;=",
 ])
 def test_junk_session_cookies(console_server, console_ok, cookie):
@@ -259,27 +260,26 @@ def test_sign_in_raw_body_junk(console_server, console_ok, body, content_type):
     assert 400 <= reply.status < 500, reply.status
 
 
-def _form_cases(console_ids: Optional[List[int]] = None) -> List[Tuple[str, str, Dict[str, str]]]:
-    return [
-        ("status-junk", "/inquiries/{id}/status", {"to_status": "<script>", "note": "n"}),
-        ("status-huge-note", "/inquiries/{id}/status", {"to_status": "in_review", "note": "n" * 200_000}),
-        ("status-nul", "/inquiries/{id}/status", {"to_status": "\x00", "note": "\x00"}),
-        ("note-empty", "/inquiries/{id}/notes", {"note": ""}),
-        ("note-huge", "/inquiries/{id}/notes", {"note": "n" * 200_000}),
-        ("note-personal", "/inquiries/{id}/notes", {"note": f"called {PHONES[1]}, wrote {EMAILS[1]}"}),
-        ("staff-junk", "/admin/staff", {"username": "' OR 1=1", "password": "x", "role": "god"}),
-        ("staff-huge", "/admin/staff", {"username": "u" * 100_000, "password": "p" * 100_000, "role": "admin"}),
-        ("staff-active-junk", "/admin/staff/active", {"username": "\x00", "active": "maybe"}),
-        ("staff-active-nobody", "/admin/staff/active", {"username": "nobody-here", "active": "0"}),
-        ("staff-password-junk", "/admin/staff/password", {"username": "nobody-here", "password": "short"}),
-        ("token-empty-name", "/admin/tokens", {"name": ""}),
-        ("token-huge-name", "/admin/tokens", {"name": "t" * 10_000}),
-        ("account-password-junk", "/account/password",
-         {"current_password": "\x00", "new_password": "x" * 100_000, "repeat_password": "y"}),
-    ]
+FORM_CASES = [
+    ("status-junk", "/inquiries/{id}/status", {"to_status": "<script>", "note": "n"}),
+    ("status-huge-note", "/inquiries/{id}/status", {"to_status": "in_review", "note": "n" * 200_000}),
+    ("status-nul", "/inquiries/{id}/status", {"to_status": "\x00", "note": "\x00"}),
+    ("note-empty", "/inquiries/{id}/notes", {"note": ""}),
+    ("note-huge", "/inquiries/{id}/notes", {"note": "n" * 200_000}),
+    ("note-personal", "/inquiries/{id}/notes", {"note": f"called {PHONES[1]}, wrote {EMAILS[1]}"}),
+    ("staff-junk", "/admin/staff", {"username": "' OR 1=1", "password": "x", "role": "god"}),
+    ("staff-huge", "/admin/staff", {"username": "u" * 100_000, "password": "p" * 100_000, "role": "admin"}),
+    ("staff-active-junk", "/admin/staff/active", {"username": "\x00", "active": "maybe"}),
+    ("staff-active-nobody", "/admin/staff/active", {"username": "nobody-here", "active": "0"}),
+    ("staff-password-junk", "/admin/staff/password", {"username": "nobody-here", "password": "short"}),
+    ("token-empty-name", "/admin/tokens", {"name": ""}),
+    ("token-huge-name", "/admin/tokens", {"name": "t" * 10_000}),
+    ("account-password-junk", "/account/password",
+     {"current_password": "\x00", "new_password": "x" * 100_000, "repeat_password": "y"}),
+]
 
 
-@pytest.mark.parametrize("path, form", [pytest.param(p, f, id=k) for k, p, f in _form_cases()])
+@pytest.mark.parametrize("path, form", [pytest.param(p, f, id=k) for k, p, f in FORM_CASES])
 def test_junk_forms_with_a_valid_csrf_token(console_server, admin_session, console_ok, path, form):
     url = console_server.url + path.replace("{id}", str(console_server.inquiry_ids[-1]))
     reply = http("POST", url, session=admin_session, data={**form, "csrf_token": admin_csrf(console_server, admin_session)})

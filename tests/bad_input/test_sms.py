@@ -18,8 +18,7 @@ from bot.channels.sms_keywords import ERROR_TEXT
 from bot.channels.sms_request import MAX_FORM_BYTES, FormParams
 from tests.bad_input.probe import Reply, http
 from tests.bad_input.sent import SENT, key_of
-from tests.bad_input.values import EMAILS, PHONES, hostile_texts
-from tests.bad_input.widget import NORMAL_QUESTION
+from tests.bad_input.values import EMAILS, NORMAL_QUESTION, PHONES, hostile_texts
 
 pytestmark = pytest.mark.e2e
 

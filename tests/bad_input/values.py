@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any, List, Tuple
 
+import pytest
+
 from bot.channels.limits import MAX_MESSAGE_CHARS
+
+# The normal question asked right after every case: its answer ("Transference is ...") shows the
+# conversation the case landed in still works.
+NORMAL_QUESTION = "What is transference?"
 
 # -- personal data: the log check (test_aftermath.py) looks for each of these in every server log ----
 EMAILS = (
@@ -173,6 +179,12 @@ RISK_WRAPPINGS = [
     ("bom", "\ufeff" + RISK_TEXT),
     ("lone-surrogate", RISK_TEXT + " \ud800"),
 ]
+
+
+def risk_params() -> list:
+    """RISK_WRAPPINGS as pytest params (the lone surrogate once lost the crisis reply: fixed in
+    risk/judge.py and bot/channels/limits.py `as_text`)."""
+    return [pytest.param(text, id=case) for case, text in RISK_WRAPPINGS]
 
 # -- values of every JSON type, for fields that expect one type ------------------------------------
 JSON_VALUES: List[Tuple[str, Any]] = [

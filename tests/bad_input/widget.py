@@ -13,8 +13,7 @@ from typing import Any, Callable, List, Optional, Tuple
 import socketio
 
 from tests.bad_input.probe import HANG_LIMIT_S, Hang
-
-NORMAL_QUESTION = "What is transference?"
+from tests.bad_input.values import NORMAL_QUESTION
 
 
 def is_transference_answer(data: Any) -> bool:

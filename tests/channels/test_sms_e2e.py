@@ -277,3 +277,27 @@ def test_the_server_log_never_holds_a_full_phone_number(assistant):
     log = assistant.log.read_text()
     assert "sms webhook refused: invalid signature" in log  # the channel does log to this file
     assert phone[-10:] not in log  # neither "+1555..." nor "1555..." nor "%2B1555..."
+
+
+def test_the_number_is_kept_encrypted_for_a_call_back_not_as_the_conversation_id(assistant, stack_env):
+    import time
+
+    phone = new_phone()
+    status, _, _ = post_sms(assistant, "I'd like to find a therapist", phone)
+    assert status == 200
+    store = IntakeStore(stack_env["INTAKE_DATABASE_URL"])
+    try:
+        for _ in range(50):  # written in the background, after the reply
+            inquiry = store.get_inquiry(sms_id(phone))
+            if inquiry and inquiry.get("sms_number"):
+                break
+            time.sleep(0.1)
+        assert inquiry["sms_number"] == phone and inquiry["conversation_id"] == sms_id(phone)
+        with store.engine.connect() as connection:
+            from sqlalchemy import text
+
+            raw = connection.execute(text("SELECT sms_number FROM inquiries WHERE conversation_id = :c"),
+                                     {"c": sms_id(phone)}).scalar_one()
+        assert raw.startswith("enc1:") and phone not in raw
+    finally:
+        store.close()

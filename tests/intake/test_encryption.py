@@ -23,7 +23,7 @@ from intake.testing import temporary_database_url, use_test_data_keys
 from privacy.contact import contact_index
 
 ROOT = Path(__file__).resolve().parents[2]
-PERSONAL = ("Quinn", "6145550100", "614", "quinn.doe", "Quillfeather", "widowed last spring")
+PERSONAL = ("Quinn", "6145550100", "5550100", "quinn.doe", "Quillfeather", "widowed last spring")
 
 
 def seed(store: IntakeStore) -> None:
