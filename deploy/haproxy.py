@@ -34,7 +34,7 @@ defaults
     option http-buffer-request
     timeout connect 2s
     timeout client 30s
-    timeout server 30s
+    timeout server 45s
     timeout http-request 10s
     timeout tunnel 1h
     retries 2

@@ -29,6 +29,10 @@ from privacy.dev_secrets import dev_secret  # noqa: E402
 from tests.support import servers  # noqa: E402
 
 SCALE_DEFAULTS = {
+    # A worker that dies mid-turn leaves its conversation's Redis lock behind until the ticket
+    # expires (Rasa's default: 60 s, longer than HAProxy's 30 s server timeout, so the next message
+    # of that conversation failed). 15 s outlasts the longest turn (action timeout 12 s).
+    "TICKET_LOCK_LIFETIME": "15",
     "TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": "test",
     "TRACKER_DB_USER": "postgres", "TRACKER_DB_PASSWORD": "",
     "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379",

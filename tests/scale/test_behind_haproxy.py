@@ -84,11 +84,28 @@ def test_a_conversation_alternating_between_workers_stays_in_order(topology):
     assert turns[-1] == "bot"
 
 
-def test_malformed_and_oversized_requests_stop_at_the_proxy(topology):
+# Requests Sanic 21.12 mishandles when it meets them itself (tests/bad_input): a negative length makes
+# it spin forever, the others get a 500. The proxy answers them with a 4xx and never passes them on.
+MALFORMED = {
+    "negative-length": b"Content-Length: -5\r\n\r\nhello",
+    "length-not-a-number": b"Content-Length: abc\r\n\r\nhello",
+    "length-in-hex": b"Content-Length: 0x5\r\n\r\nhello",
+    "two-lengths": b"Content-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
+    "unknown-transfer-encoding": b"Transfer-Encoding: gzip, zstd\r\n\r\nhello",
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_requests_stop_at_the_proxy(topology, case):
     with socket.create_connection(("127.0.0.1", topology.port), timeout=10) as raw:
-        raw.sendall(b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nhello")
+        raw.sendall(b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: x\r\n" + MALFORMED[case])
         answer = raw.recv(4096).decode(errors="replace")
-    assert answer.startswith("HTTP/1.1 400"), answer
+    status = int(answer.split(" ", 2)[1])
+    assert 400 <= status < 500 or status == 501, answer
+    assert say(topology, f"after-{uuid.uuid4().hex[:6]}", "What is transference?")  # workers unharmed
+
+
+def test_oversized_requests_stop_at_the_proxy(topology):
     status, _ = post(f"{topology.url}/webhooks/rest/webhook", {"sender": "big", "message": "x" * 200_000})
     assert status == 413
     assert say(topology, f"after-{uuid.uuid4().hex[:6]}", "What is transference?")  # workers unharmed
