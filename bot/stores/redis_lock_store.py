@@ -26,6 +26,7 @@ endpoints.yml:
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -50,7 +51,33 @@ REDIS_RETRY_AFTER_S = 5.0
 _REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
-class AtomicRedisLockStore(RedisLockStore):
+class _WaitingTicketsDoNotStrand:
+    """Rasa's `_acquire_lock` waits until its ticket is served; but a waiting ticket expires like a
+    serving one. When a server dies holding a conversation's lock, the next message's ticket can
+    expire in the same second as the dead one, and then `now_serving` is 0 for ever: that message,
+    and every later one of the conversation, waited for ever (found by killing a worker mid-load
+    behind HAProxy). Here a waiter whose own ticket has expired has waited a whole lock lifetime:
+    every ticket ahead of it was issued earlier and has expired too, so it goes ahead."""
+
+    async def _acquire_lock(self, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+        while True:
+            lock = self.get_lock(conversation_id)
+            if lock is None:
+                return self.create_lock(conversation_id)
+            if not lock.is_locked(ticket):
+                return lock
+            if all(waiting.number != ticket for waiting in lock.tickets):
+                logger.warning("lock store: waited a whole lock lifetime for a conversation; going ahead")
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self.update_lock(conversation_id)
+
+
+class _InProcessLockStore(_WaitingTicketsDoNotStrand, InMemoryLockStore):
+    """The outage fallback: Rasa's in-process lock store, with the same waiting rule."""
+
+
+class AtomicRedisLockStore(_WaitingTicketsDoNotStrand, RedisLockStore):
     """RedisLockStore with atomic ticket issue, expiry clean-up and removal."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
@@ -60,7 +87,7 @@ class AtomicRedisLockStore(RedisLockStore):
         kwargs.pop("type", None)
         kwargs.setdefault("socket_timeout", REDIS_TIMEOUT_S)
         super().__init__(**kwargs)
-        self._fallback = InMemoryLockStore()
+        self._fallback = _InProcessLockStore()
         self._redis_down_until = 0.0
 
     # -- outage fallback --------------------------------------------------------------------

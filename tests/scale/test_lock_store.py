@@ -148,3 +148,23 @@ def test_a_stopped_or_hung_redis_falls_back_to_an_in_process_lock_quickly(prefix
     store._redis_down_until = 0.0
     asyncio.run(one_turn("c4"))
     assert store.redis_is_reachable() and not store._use_fallback()
+
+
+def test_a_server_that_died_holding_the_lock_delays_the_conversation_but_never_strands_it(prefix):
+    """Found behind HAProxy: the next message's ticket expired in the same second as the dead
+    server's, and Rasa's wait loop then waited for ever."""
+    import time
+
+    dead, live = make_store(prefix), make_store(prefix)
+    dead.issue_ticket("c-dead", lock_lifetime=1)  # the worker is killed before it cleans up
+
+    async def two_turns():
+        started = time.monotonic()
+        async with live.lock("c-dead", lock_lifetime=1, wait_time_in_seconds=0.2):
+            first = time.monotonic() - started
+        async with live.lock("c-dead", lock_lifetime=1, wait_time_in_seconds=0.2):
+            second = time.monotonic() - started
+        return first, second
+
+    first, second = asyncio.run(asyncio.wait_for(two_turns(), timeout=10))
+    assert first < 3 and second < 3.5
