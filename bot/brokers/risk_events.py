@@ -31,15 +31,13 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 
-from privacy.identifiers import REST_PREFIX, SMS_PREFIX, WEB_PREFIX
+from intake.channels import channel_of_conversation
 from risk.constants import EMERGENCY_SITUATIONS, SITUATIONS
 
 logger = logging.getLogger(__name__)
 
 RISK_EVENT = "risk_event"
 REPLY_KIND = "reply"
-# Rasa's input channel names, told by the conversation id's namespace
-CHANNEL_OF_PREFIX = {REST_PREFIX: "rest", WEB_PREFIX: "socketio", SMS_PREFIX: "sms"}
 
 
 def crisis_marker(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -60,8 +58,7 @@ def risk_record(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     conversation_id = str(event.get("sender_id") or "")
     situation = marker.get("situation") if marker.get("situation") in SITUATIONS else "general"
     occurred_at = float(event.get("timestamp") or 0.0)
-    channel = next((name for prefix, name in CHANNEL_OF_PREFIX.items() if conversation_id.startswith(prefix)),
-                   "unknown")
+    channel = channel_of_conversation(conversation_id) or "unknown"
     key_source = f"{conversation_id}\x00{occurred_at!r}\x00{situation}".encode("utf-8")
     return {
         "event": RISK_EVENT,

@@ -17,7 +17,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
 import socketio
 
@@ -26,6 +25,7 @@ from intake.store import IntakeStore
 from tests.channels.test_sms_e2e import post_sms
 from tests.conftest import say
 from tests.support import servers
+from tests.support.databases import temporary_postgres_database
 from tests.support.conversations import rest_id, sms_id
 from tests.support.faults import FaultProxy
 
@@ -42,26 +42,14 @@ RESULTS = servers.ROOT / "results" / "faults.json"
 
 @pytest.fixture(scope="module")
 def tracker_database():
-    name = f"tracker_faults_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    yield name
-    admin.cursor().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close()
+    with temporary_postgres_database("tracker_faults") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
 def intake_database():
-    name = f"intake_faults_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    yield name
-    admin.cursor().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close()
+    with temporary_postgres_database("intake_faults") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 from scripts.serve import Topology, haproxy_binary
 from tests.conftest import REST_AUTH
 from tests.support import servers
+from tests.support.databases import temporary_postgres_database
 from tests.support.conversations import rest_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
@@ -22,14 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 @pytest.fixture(scope="module")
 def tracker_database():
-    name = f"tracker_haproxy_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    yield name
-    admin.cursor().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close()
+    with temporary_postgres_database("tracker_haproxy") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
