@@ -1,9 +1,10 @@
 """Start the whole assistant on this machine and keep it running until Ctrl-C.
 
-Services (ports from docs/CONTRACTS.md): provider directory 5060, action server
-5055, Rasa 5005 (REST, socket.io widget channel, SMS webhook), staff console 5080,
-widget demo page 8000, and the risk event relay (Rasa event broker outbox -> intake
-store). Each writes its log to var/log/. `make run` calls this after
+Services and their ports (docs/CONTRACTS.md; each overridable by the variable named): provider
+directory PROVIDERS_PORT 5060, action server ACTION_SERVER_PORT 5055, Rasa RASA_PORT 5005 (REST,
+socket.io widget channel, SMS webhook), staff console CONSOLE_PORT 5080, widget demo page WIDGET_PORT
+8000, and the risk event relay (Rasa event broker outbox -> intake store). Each writes its log to
+var/log/. `make run` calls this after
 `make train`; the newest model in models/ is served.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from privacy.dev_secrets import dev_secret  # noqa: E402
+from scripts.validate_data import QUIET_LIBRARY_WARNINGS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -46,6 +48,25 @@ def wait_until_up(name: str, url: Optional[str], process: subprocess.Popen, log:
     sys.exit(f"{name} did not answer at {url} within {timeout_s:.0f}s; see {log}")
 
 
+# Every port `make run` uses, each overridable by the environment variable of the same name
+# (documented in docs/CONTRACTS.md).
+DEFAULT_PORTS = {"RASA_PORT": 5005, "ACTION_SERVER_PORT": 5055, "PROVIDERS_PORT": 5060, "CONSOLE_PORT": 5080,
+                 "WIDGET_PORT": 8000}
+DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"
+
+
+def endpoints_for(action_port: int) -> str:
+    """endpoints.yml, or a copy under var/ that points at the action server's configured port."""
+    if action_port == DEFAULT_PORTS["ACTION_SERVER_PORT"]:
+        return "endpoints.yml"
+    copy = ROOT / "var" / "endpoints.run.yml"
+    text = (ROOT / "endpoints.yml").read_text()
+    if DEFAULT_ACTION_URL not in text:
+        sys.exit("endpoints.yml no longer names the default action server URL; set ACTION_SERVER_PORT=5055")
+    copy.write_text(text.replace(DEFAULT_ACTION_URL, f"http://127.0.0.1:{action_port}/webhook"))
+    return str(copy)
+
+
 def latest_model() -> Path:
     models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
@@ -55,8 +76,7 @@ def latest_model() -> Path:
 
 def main() -> None:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env.setdefault("PROVIDER_SEARCH_URL", "http://127.0.0.1:5060")
+    env = {**os.environ, **QUIET_LIBRARY_WARNINGS}
     env.setdefault("INTAKE_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'intake.db'}")
     env.setdefault("PROVIDERS_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'providers.db'}")
     env.setdefault("TRACKER_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}")
@@ -69,21 +89,25 @@ def main() -> None:
     rest_token = env["REST_CHANNEL_TOKEN"]
     model = latest_model()
 
+    ports = {name: int(env.get(name) or default) for name, default in DEFAULT_PORTS.items()}
+    env["PROVIDER_SEARCH_URL"] = env.get("PROVIDER_SEARCH_URL") or f"http://127.0.0.1:{ports['PROVIDERS_PORT']}"
+    rasa_url = f"http://127.0.0.1:{ports['RASA_PORT']}"
     services = [
-        ("provider directory", [str(BIN / "python"), "-m", "providers", "serve", "--port", "5060"],
-         "http://127.0.0.1:5060/healthz", 180),
-        ("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", "5055"],
-         "http://127.0.0.1:5055/health", 120),
+        ("provider directory", [str(BIN / "python"), "-m", "providers", "serve", "--port", str(ports["PROVIDERS_PORT"])],
+         f"http://127.0.0.1:{ports['PROVIDERS_PORT']}/healthz", 180),
+        ("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                           "--port", str(ports["ACTION_SERVER_PORT"])],
+         f"http://127.0.0.1:{ports['ACTION_SERVER_PORT']}/health", 120),
         ("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", auth_token, "--cors", "*",
-                  "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                  "--port", "5005", "--interface", "127.0.0.1"],
-         "http://127.0.0.1:5005/", 240),
+                  "--model", str(model), "--endpoints", endpoints_for(ports["ACTION_SERVER_PORT"]),
+                  "--credentials", "credentials.yml", "--port", str(ports["RASA_PORT"]), "--interface", "127.0.0.1"],
+         rasa_url + "/", 240),
         ("risk event relay", [str(BIN / "python"), "-m", "intake", "relay"], None, 5),
-        ("staff console", [str(BIN / "python"), "-m", "console", "run", "--port", "5080"],
-         "http://127.0.0.1:5080/login", 60),
-        ("widget demo page", [str(BIN / "python"), "-m", "widget", "serve", "--port", "8000",
-                              "--rasa-url", "http://127.0.0.1:5005"],
-         "http://127.0.0.1:8000/", 60),
+        ("staff console", [str(BIN / "python"), "-m", "console", "run", "--port", str(ports["CONSOLE_PORT"])],
+         f"http://127.0.0.1:{ports['CONSOLE_PORT']}/login", 60),
+        ("widget demo page", [str(BIN / "python"), "-m", "widget", "serve", "--port", str(ports["WIDGET_PORT"]),
+                              "--rasa-url", rasa_url],
+         f"http://127.0.0.1:{ports['WIDGET_PORT']}/", 60),
     ]
     running = []
 
@@ -111,11 +135,11 @@ def main() -> None:
 
     print(f"""
 The assistant is running ({time.monotonic() - started_at:.0f}s to start). Talk to it:
-  web widget demo page:  http://127.0.0.1:8000/
-  REST:    curl -s localhost:5005/webhooks/rest/webhook -H "Authorization: Bearer {rest_token}" -d '{{"sender":"me","message":"hi"}}'
-  SMS webhook (Twilio):  http://127.0.0.1:5005/webhooks/sms/webhook
+  web widget demo page:  http://127.0.0.1:{ports['WIDGET_PORT']}/
+  REST:    curl -s {rasa_url}/webhooks/rest/webhook -H "Authorization: Bearer {rest_token}" -d '{{"sender":"me","message":"hi"}}'
+  SMS webhook (Twilio):  {rasa_url}/webhooks/sms/webhook
   terminal:  make shell   (in another terminal, while this runs)
-  staff console:  http://127.0.0.1:5080/  (first admin: .venv/bin/python -m console create-admin NAME)
+  staff console:  http://127.0.0.1:{ports['CONSOLE_PORT']}/  (first admin: .venv/bin/python -m console create-admin NAME)
   REST channel token (REST_CHANNEL_TOKEN): {rest_token}
   Rasa HTTP API auth token: {auth_token}
 Press Ctrl-C to stop everything.""", flush=True)

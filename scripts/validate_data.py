@@ -22,6 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 UNUSED = re.compile(r"The utterance '([^']+)' is not used in any story or rule")
 RETRIEVAL_INTENT_MERGE = "duplicated intents have been found across multiple domain files: faq"
+# SQLAlchemy 1.4's notice about 2.0 (the version Rasa 3.6 pins): nothing here can act on it.
+# Training (scripts/train.py) and `make run` (scripts/run_stack.py) start Rasa with this. Rasa
+# re-enables Python's DeprecationWarnings itself, so those of pkg_resources and TensorFlow remain.
+QUIET_LIBRARY_WARNINGS = {"SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
 
 def responses_sent_by_actions() -> tuple:
