@@ -20,6 +20,14 @@ from rasa.utils.endpoints import EndpointConfig
 from clinic import ClinicProfile, load_profile
 
 
+def crisis_resource_variables() -> Dict[Text, Text]:
+    """{crisis_<resource id>} for responses outside the crisis path (e.g. the minors FAQ), so a
+    number has one home: risk/data/crisis_resources.yml."""
+    from risk import resources
+
+    return {f"crisis_{rid}": resource["en"] for rid, resource in resources.load()["resources"].items()}
+
+
 class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
     """Fills domain responses from slots, the caller's values and the clinic profile."""
 
@@ -29,7 +37,7 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
         # Loaded (and validated) once, when the server starts: a broken profile stops the
         # start-up with an error naming the field instead of sending half-filled answers.
         self.profile = profile or load_profile()
-        self._profile_variables = self.profile.template_variables()
+        self._profile_variables = {**self.profile.template_variables(), **crisis_resource_variables()}
 
     async def generate(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
                        **kwargs: Any) -> Optional[Dict[Text, Any]]:

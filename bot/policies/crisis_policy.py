@@ -16,7 +16,8 @@ latest user message:
 Why a policy and not only rules: rules cannot choose the response from the risk verdict or
 remember the population and language from earlier turns, and RulePolicy's loop predictions
 are "no user" predictions that beat any other policy inside a form. This policy marks its own
-predictions as no-user too and has a higher priority (RulePolicy's constant plus one), so it
+predictions as no-user too and has the highest priority (RulePolicy's constant plus two, above
+SecondQuestionPolicy's plus one), so it
 wins in every state. It abstains (all zeros) whenever it has nothing to say.
 
 The plan holds only responses the Rasa server sends itself: nothing in a crisis turn waits for
@@ -53,7 +54,7 @@ from risk.resources import response_name
 
 logger = logging.getLogger(__name__)
 
-CRISIS_PRIORITY = RULE_POLICY_PRIORITY + 1
+CRISIS_PRIORITY = RULE_POLICY_PRIORITY + 2
 # The situation replies (a full crisis reply) and the screening question, in every language.
 _FULL_REPLIES = {response_name(s, lang) for s in SITUATIONS + ("general",) for lang in LANGUAGES}
 _SCREENS = {response_name("screen", lang) for lang in LANGUAGES}

@@ -294,5 +294,8 @@ def test_message_without_risk_annotation_is_ignored(chat, domain, policy):
     assert max(prediction.probabilities) == 0.0
 
 
-def test_priority_is_one_above_rule_policy(policy):
-    assert policy.priority == RULE_POLICY_PRIORITY + 1
+def test_priority_is_above_rule_policy_and_the_second_question_policy(policy):
+    from bot.policies.second_question_policy import SecondQuestionPolicy
+
+    second = SecondQuestionPolicy.get_default_config()["priority"]
+    assert policy.priority == RULE_POLICY_PRIORITY + 2 and RULE_POLICY_PRIORITY < second < policy.priority
