@@ -61,9 +61,11 @@ class ActionClarifyQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
-        ranked = [(name, score) for name, score in likeliest_topics(tracker.latest_message or {})
+        latest = tracker.latest_message or {}
+        ranked = [(name, score) for name, score in likeliest_topics(latest)
                   if score >= CLARIFY_MIN_SCORE][:CLARIFY_MAX_TOPICS]
-        if not ranked:
+        # no known word at all (bot/nlu/unknown_words.py): any "likeliest" topic would be a guess
+        if not ranked or latest.get("unknown_words"):
             dispatcher.utter_message(response="utter_default")
             return []
         buttons = [{"title": _capitalised(TOPICS[name].title), "payload": TOPICS[name].question}

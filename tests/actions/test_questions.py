@@ -77,3 +77,9 @@ def test_unknown_second_topic_sends_nothing(dispatcher, domain):
 def test_every_topic_names_a_response_of_the_domain(domain):
     for name, topic in TOPICS.items():
         assert topic.response in domain["responses"], name
+
+
+def test_no_known_word_gets_the_menu_not_a_guess(dispatcher, domain):
+    parse = {**_unsure_parse("qwzx vbnm plorf"), "unknown_words": True}
+    asyncio.run(ActionClarifyQuestion().run(dispatcher, _tracker(parse), domain))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_default"]

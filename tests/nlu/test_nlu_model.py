@@ -25,7 +25,7 @@ FAQ_CASES = [
     ("so what's psychodynamic therapy in simple words", "faq/what_is"),
     ("hi, so I've been feeling kind of stuck for a while and my GP mentioned something called "
      "psychodynamic therapy, honestly I have no idea what that even is, could you explain it?", "faq/what_is"),
-    ("hw does psychodynamic therapy work", "faq/how_it_works"),
+    ("explain hw psychodynamic therapy works", "faq/how_it_works"),
     ("what do alliance, affect and insight mean", "faq/how_it_works"),
     ("what would happen in my sessions", "faq/session_activities"),
     ("wats transference mean in therapy", "faq/transference"),
