@@ -1,0 +1,69 @@
+"""LinearResponseSelector writes the parse data Rasa's ResponseSelector writes (utter_faq reads it)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.linear_response_selector import LinearResponseSelector
+
+TOPICS = {"faq/cost_insurance": 0, "faq/how_soon": 1, "faq/what_is": 2}
+
+
+def _message(text: str, topic_index: int, label: str = None) -> Message:
+    data = {TEXT: text}
+    if label:
+        data.update({INTENT: label.split("/")[0], INTENT_RESPONSE_KEY: label})
+    message = Message(data)
+    vector = np.zeros((1, 4), dtype=np.float32)
+    vector[0, topic_index] = 1.0
+    message.add_features(Features(vector, "sentence", TEXT, "encoder"))
+    return message
+
+
+@pytest.fixture()
+def trained(tmp_path) -> LinearResponseSelector:
+    examples = [_message(f"{label} {i}", index, label) for label, index in TOPICS.items() for i in range(5)]
+    examples.append(_message("hello", 3, None))
+    examples[-1].set(INTENT, "greet")
+    data = TrainingData(examples, responses={"utter_faq/cost_insurance": [{"text": "It costs..."}],
+                                             "utter_faq/how_soon": [{"text": "Soon."}],
+                                             "utter_faq/what_is": [{"text": "It is..."}]})
+    storage, resource = LocalModelStorage(tmp_path), Resource("faq_selector")
+    LinearResponseSelector({}, storage, resource).train(data)
+    return LinearResponseSelector.load({}, storage, resource, None)
+
+
+def test_parse_data_has_the_response_selector_shape(trained):
+    message = _message("how much is it", TOPICS["faq/cost_insurance"])
+    trained.process([message])
+    selector = message.get("response_selector")
+    assert selector["all_retrieval_intents"] == ["faq"]
+    response = selector["faq"]["response"]
+    assert response["intent_response_key"] == "faq/cost_insurance"
+    assert response["utter_action"] == "utter_faq/cost_insurance"
+    assert response["responses"] == [{"text": "It costs..."}]
+    assert 0.5 < response["confidence"] <= 1.0
+    ranking = selector["faq"]["ranking"]
+    assert [r["intent_response_key"] for r in ranking][0] == "faq/cost_insurance"
+    assert sorted(r["intent_response_key"] for r in ranking) == sorted(TOPICS)
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+
+
+def test_non_faq_examples_are_not_topics(trained):
+    message = _message("hello", 3)
+    trained.process([message])
+    keys = {r["intent_response_key"] for r in message.get("response_selector")["faq"]["ranking"]}
+    assert keys == set(TOPICS)
+
+
+def test_untrained_component_leaves_the_message_alone(tmp_path):
+    component = LinearResponseSelector.load({}, LocalModelStorage(tmp_path), Resource("missing"), None)
+    message = _message("anything", 0)
+    component.process([message])
+    assert message.get("response_selector") is None
