@@ -29,6 +29,8 @@ BIN = Path(sys.executable).parent
 LOG_DIR = ROOT / "var" / "log"
 
 
+RASA_CLI = [str(BIN / "python"), "-m", "bot.rasa_cli"]
+
 def wait_until_up(name: str, url: Optional[str], process: subprocess.Popen, log: Path, timeout_s: float) -> None:
     """Until `url` answers; a service without one (the relay) must just stay up for `timeout_s`."""
     if url is None:
@@ -95,10 +97,11 @@ def main() -> None:
     services = [
         ("provider directory", [str(BIN / "python"), "-m", "providers", "serve", "--port", str(ports["PROVIDERS_PORT"])],
          f"http://127.0.0.1:{ports['PROVIDERS_PORT']}/healthz", 180),
-        ("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+        # bot.rasa_cli: `rasa` without the libraries' deprecation notices in the logs
+        ("action server", [*RASA_CLI, "run", "actions", "--actions", "actions",
                            "--port", str(ports["ACTION_SERVER_PORT"])],
          f"http://127.0.0.1:{ports['ACTION_SERVER_PORT']}/health", 120),
-        ("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", auth_token, "--cors", "*",
+        ("rasa", [*RASA_CLI, "run", "--enable-api", "--auth-token", auth_token, "--cors", "*",
                   "--model", str(model), "--endpoints", endpoints_for(ports["ACTION_SERVER_PORT"]),
                   "--credentials", "credentials.yml", "--port", str(ports["RASA_PORT"]), "--interface", "127.0.0.1"],
          rasa_url + "/", 240),

@@ -63,7 +63,7 @@ class Topology:
         self.workers = []
         for _ in range(workers):
             worker_port = servers.free_port()
-            args = [servers.RASA, "run", "--model", str(model), "--port", str(worker_port), "--interface", "127.0.0.1",
+            args = [sys.executable, "-m", "bot.rasa_cli", "run", "--model", str(model), "--port", str(worker_port), "--interface", "127.0.0.1",
                     "--endpoints", str(ROOT / "endpoints.scale.yml"), "--credentials", str(ROOT / "credentials.yml")]
             self.workers.append(servers.Server("rasa-worker", args, worker_port, "/webhooks/health/", workdir,
                                                env=self.env, startup_timeout_s=240))

@@ -1,0 +1,37 @@
+"""`rasa` with the libraries' deprecation notices kept out of the logs (used by `make run` and `make serve`).
+
+    .venv/bin/python -m bot.rasa_cli run ...        # the same arguments as .venv/bin/rasa
+
+Why: importing Sanic 21.12 puts a filter first in the warnings filters that prints every
+DeprecationWarning once, so each start logged ~15 notices from pkg_resources, TensorFlow, jax,
+sanic_cors and pyparsing (plus TensorFlow's C++ TensorRT/CPU-instruction lines). None is something
+a clinic can act on, and they hid the warnings that matter. This entry point re-ignores deprecation
+warnings after that import and then runs Rasa's own command line unchanged; Rasa's own warnings
+(UserWarning: data, domain, configuration) and every error still reach the log. `.venv/bin/rasa` keeps
+working as before for anyone who wants the notices.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+
+def _ignore_deprecations() -> None:
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+
+
+def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ notices; errors still show
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # Rasa 3.6 pins SQLAlchemy 1.4
+    _ignore_deprecations()
+    import sanic  # noqa: F401  (its import inserts the "once" filter for DeprecationWarning)
+
+    _ignore_deprecations()
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
