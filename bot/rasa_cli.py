@@ -16,15 +16,28 @@ import os
 import warnings
 
 
+_DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning)
+_show_warning = warnings.showwarning
+
+
 def _ignore_deprecations() -> None:
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+    for category in _DEPRECATIONS:
+        warnings.filterwarnings("ignore", category=category)
+
+
+def _show_unless_library_deprecation(message, category, filename, lineno, file=None, line=None):
+    """Filters alone were not enough: a warning filter added while the model loads let pyparsing's
+    notices through again. Library (site-packages) deprecations are dropped here as well."""
+    if issubclass(category, _DEPRECATIONS) and "site-packages" in str(filename):
+        return
+    _show_warning(message, category, filename, lineno, file, line)
 
 
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ notices; errors still show
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # Rasa 3.6 pins SQLAlchemy 1.4
     _ignore_deprecations()
+    warnings.showwarning = _show_unless_library_deprecation
     import sanic  # noqa: F401  (its import inserts the "once" filter for DeprecationWarning)
 
     _ignore_deprecations()
