@@ -7,7 +7,6 @@ from typing import Any, Dict, List, Tuple
 
 import yaml
 
-RETRIEVAL_INTENT = "faq"
 _ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -26,10 +25,7 @@ def read_examples(path: Path) -> List[Tuple[str, str]]:
 
 
 def topic_of(parsed: Dict[str, Any]) -> str:
-    """The intent, or `faq/<topic>` when the intent is the retrieval intent."""
-    intent = (parsed.get("intent") or {}).get("name")
-    if intent == RETRIEVAL_INTENT:
-        selector = (parsed.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
-        key = (selector.get("response") or {}).get("intent_response_key")
-        return key or intent
-    return intent or ""
+    """The intent, or `faq/<topic>` when the intent is the retrieval intent (as the assistant reads it)."""
+    from bot.nlu.second_question import topic_name
+
+    return topic_name(parsed.get("intent"), parsed.get("response_selector")) or ""

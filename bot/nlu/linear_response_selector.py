@@ -11,7 +11,6 @@ ActionRetrieveResponse, `rasa test nlu`, test stories and the tracker read it un
 from __future__ import annotations
 
 import logging
-import pickle
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -26,6 +25,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data import util
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
+
+from bot.nlu import model_files
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +68,8 @@ class LinearResponseSelector(GraphComponent):
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "LinearResponseSelector":
-        try:
-            with model_storage.read_from(resource) as directory:
-                with open(directory / _MODEL_FILE, "rb") as fh:
-                    saved = pickle.load(fh)  # written by train() below, inside the model archive
-        except (ValueError, FileNotFoundError, OSError):
+        saved = model_files.load(model_storage, resource, _MODEL_FILE)
+        if saved is None:
             logger.warning("FAQ selector not found in the model; FAQ questions get the fallback.")
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, saved["model"], saved["responses"],
@@ -92,10 +90,9 @@ class LinearResponseSelector(GraphComponent):
         self._responses = {key: value for key, value in (training_data.responses or {}).items()
                            if key.startswith(f"utter_{retrieval_intent}/")}
         self._all_retrieval_intents = sorted(training_data.retrieval_intents)
-        with self._model_storage.write_to(self._resource) as directory:
-            with open(directory / _MODEL_FILE, "wb") as fh:
-                pickle.dump({"model": model, "responses": self._responses,
-                             "all_retrieval_intents": self._all_retrieval_intents}, fh)
+        model_files.save(self._model_storage, self._resource, _MODEL_FILE,
+                         {"model": model, "responses": self._responses,
+                          "all_retrieval_intents": self._all_retrieval_intents})
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -16,7 +16,6 @@ never logged.
 from __future__ import annotations
 
 import logging
-import pickle
 import re
 from typing import Any, Dict, List, Optional, Text
 
@@ -28,6 +27,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu import model_files
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +50,17 @@ def clauses(text: Text, min_words: int) -> List[Text]:
     return [p for p in parts if len(p.split()) >= min_words]
 
 
+def topic_name(intent: Optional[Dict[Text, Any]], response_selector: Optional[Dict[Text, Any]]) -> Optional[Text]:
+    """The topic of a parse: its intent, or faq/<topic> from the FAQ selector's parse data."""
+    name = (intent or {}).get(INTENT_NAME_KEY)
+    if name != RETRIEVAL_INTENT:
+        return name
+    selector = (response_selector or {}).get(RETRIEVAL_INTENT) or {}
+    return (selector.get("response") or {}).get("intent_response_key") or name
+
+
 def topic_of(message: Message) -> Optional[Text]:
-    """The message's topic: its intent, or faq/<topic> from the ResponseSelector."""
-    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-    if intent != RETRIEVAL_INTENT:
-        return intent
-    selector = (message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
-    return (selector.get("response") or {}).get("intent_response_key") or intent
+    return topic_name(message.get(INTENT), message.get("response_selector"))
 
 
 def _label(message: Message) -> Text:
@@ -103,13 +108,9 @@ class SecondQuestionFinder(GraphComponent):
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "SecondQuestionFinder":
-        try:
-            with model_storage.read_from(resource) as directory:
-                with open(directory / _MODEL_FILE, "rb") as fh:
-                    model = pickle.load(fh)  # written by train() below, inside the model archive
-        except (ValueError, FileNotFoundError, OSError):
+        model = model_files.load(model_storage, resource, _MODEL_FILE)
+        if model is None:
             logger.warning("Second-question model not found in the model; two-question messages get one answer.")
-            model = None
         return cls(config, model_storage, resource, model)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -128,9 +129,7 @@ class SecondQuestionFinder(GraphComponent):
                                    random_state=2026)
         model.fit(_unit_rows(np.stack(rows)), labels)
         self._model = model
-        with self._model_storage.write_to(self._resource) as directory:
-            with open(directory / _MODEL_FILE, "wb") as fh:
-                pickle.dump(model, fh)
+        model_files.save(self._model_storage, self._resource, _MODEL_FILE, model)
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
