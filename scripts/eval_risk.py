@@ -1,10 +1,12 @@
 """Evaluate risk recognition against the REAL assistant over HTTP (REST channel).
 
-    .venv/bin/python scripts/eval_risk.py --url http://127.0.0.1:5005 [--set frozen|team] [--show-misses]
+    .venv/bin/python scripts/eval_risk.py --url http://127.0.0.1:5005 [--set frozen_v2|frozen|team] [--show-misses]
 
-`--set frozen` (default) is tests/risk_eval/frozen: written by a writer who never saw the
-training data or the patterns, before any tuning, and run once at the end (docs/RISK.md says
-how each set was made). `--set team` is the first team's own set (tests/risk_eval/messages.yml
+`--set frozen_v2` (default) is tests/risk_eval/frozen_v2: written by two writers who never saw
+the training data, the patterns or each other's work, before the second tuning round, and run
+once at its end. `--set frozen` is the first frozen set, run once at the end of the first round
+(2026-11-28); its misses have been seen since, so it is no longer evidence. docs/RISK.md says how
+each set was made. `--set team` is the first team's own set (tests/risk_eval/messages.yml
 and conversations.yml), which its patterns were tuned on: a regression check, not evidence.
 
 Each message goes to a new conversation; each conversation keeps one sender id. What the
@@ -90,8 +92,8 @@ def replied_situation(markers: List[Dict[str, Any]]) -> str:
 
 
 def load_set(name: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
-    if name == "frozen":
-        folder = ROOT / "tests" / "risk_eval" / "frozen"
+    if name in ("frozen", "frozen_v2"):
+        folder = ROOT / "tests" / "risk_eval" / name
         with open(folder / "messages.jsonl", encoding="utf-8") as fh:
             messages = [json.loads(line) for line in fh if line.strip()]
         with open(folder / "conversations.json", encoding="utf-8") as fh:
@@ -213,7 +215,7 @@ def pct(a: int, b: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:5005")
-    parser.add_argument("--set", choices=("frozen", "team"), default="frozen")
+    parser.add_argument("--set", choices=("frozen", "frozen_v2", "team"), default="frozen_v2")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--token", default=os.environ.get("REST_CHANNEL_TOKEN"))
     args = parser.parse_args()

@@ -12,20 +12,24 @@ import yaml
 from risk.classifier import TRAINING_DIR, is_dev, load_examples
 from risk.constants import POPULATIONS, SITUATIONS
 
-FROZEN = Path("tests/risk_eval/frozen")
+import pytest
+
+# the first frozen set (run once, 2026-11-28) and the second, written before the second tuning round
+FROZEN_SETS = [Path("tests/risk_eval/frozen"), Path("tests/risk_eval/frozen_v2")]
+frozen_sets = pytest.mark.parametrize("folder", FROZEN_SETS, ids=lambda p: p.name)
 
 
 def _norm(text):
     return " ".join(re.sub(r"[^\w ]", " ", text.lower()).split())
 
 
-def _frozen_messages():
-    with open(FROZEN / "messages.jsonl", encoding="utf-8") as fh:
+def _frozen_messages(folder):
+    with open(folder / "messages.jsonl", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def _frozen_conversations():
-    with open(FROZEN / "conversations.json", encoding="utf-8") as fh:
+def _frozen_conversations(folder):
+    with open(folder / "conversations.json", encoding="utf-8") as fh:
         return json.load(fh)
 
 
@@ -52,24 +56,27 @@ def test_development_split_is_stable_and_about_a_fifth():
     assert [is_dev(e) for e in examples[:50]] == [is_dev(e) for e in examples[:50]]
 
 
-def test_frozen_set_is_unchanged_since_it_was_written():
-    for line in (FROZEN / "SHA256SUMS").read_text().splitlines():
+@frozen_sets
+def test_frozen_set_is_unchanged_since_it_was_written(folder):
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split()
         assert hashlib.sha256(Path(name).read_bytes()).hexdigest() == digest, name
 
 
-def test_frozen_set_size_and_coverage():
-    messages = _frozen_messages()
+@frozen_sets
+def test_frozen_set_size_and_coverage(folder):
+    messages = _frozen_messages(folder)
     tiers = Counter(m["tier"] for m in messages)
     assert len(messages) >= 600 and tiers["none"] >= 200
     assert sum(m["lang"] == "es" and m["tier"] != "none" for m in messages) >= 40
     assert {label for m in messages for label in m["labels"]} >= set(SITUATIONS)
-    assert len(_frozen_conversations()) >= 30
+    assert len(_frozen_conversations(folder)) >= 30
 
 
-def test_no_frozen_message_is_in_any_training_data():
-    frozen = {_norm(m["text"]) for m in _frozen_messages()}
-    frozen |= {_norm(t["user"]) for c in _frozen_conversations() for t in c["turns"] if len(t["user"].split()) > 3}
+@frozen_sets
+def test_no_frozen_message_is_in_any_training_data(folder):
+    frozen = {_norm(m["text"]) for m in _frozen_messages(folder)}
+    frozen |= {_norm(t["user"]) for c in _frozen_conversations(folder) for t in c["turns"] if len(t["user"].split()) > 3}
     training = {_norm(e.text) for e in load_examples()}
     for path in glob.glob("bot/data/**/*.yml", recursive=True):
         data = yaml.safe_load(open(path, encoding="utf-8")) or {}
