@@ -10,9 +10,8 @@ from console.followup import clock
 from console.inquiries import has_new_risk
 from console.params import MAX_PAGE, ParamError, queue_filter, record_id, whole_number
 from console.presentation import display_conversation_id, iso, parse_preferences
-from console.security import ENGINE_KEY
+from console.keys import REPO_KEY, TRANSCRIPTS_KEY
 from console.transcripts import TranscriptUnavailable
-from console.views import REPO_KEY, TRANSCRIPTS_KEY
 from intake.channels import channel_label
 from intake.store import utcnow
 
@@ -84,7 +83,7 @@ async def api_inquiries(request: web.Request) -> web.Response:
     except ParamError as exc:
         return _bad_request(str(exc))
     result = await asyncio.to_thread(request.app[REPO_KEY].queue, flt, page, per_page)
-    await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "api_list", None, f"page {page}")
+    await audit.record_request(request, "api_list", None, f"page {page}")
     return web.json_response(
         {
             "inquiries": [_summary(r, result.now) for r in result.rows],
@@ -109,7 +108,7 @@ async def api_inquiry(request: web.Request) -> web.Response:
     inquiry = await asyncio.to_thread(request.app[REPO_KEY].get, inquiry_id)
     if inquiry is None:
         return _not_found()
-    await asyncio.to_thread(audit.record_now, request.app[ENGINE_KEY], request["actor"], "api_view", inquiry_id)
+    await audit.record_request(request, "api_view", inquiry_id)
     callback = inquiry["callback"]
     body = {
         "id": inquiry["id"],

@@ -12,23 +12,18 @@ from aiohttp import web
 from aiohttp_remotes import XForwardedRelaxed
 from aiohttp_session import session_middleware
 
-from console import api, views
+from console import api
 from console.inquiries import InquiryRepository
+from console.keys import ENGINE_KEY, REPO_KEY, SETTINGS_KEY, STAFF_KEY, THROTTLE_KEY, TRANSCRIPTS_KEY
 from console.notifier import RiskAnnouncer
 from console.presentation import TEMPLATE_FILTERS
-from console.security import (
-    ENGINE_KEY,
-    SETTINGS_KEY,
-    STAFF_KEY,
-    auth_middleware,
-    csrf_middleware,
-    security_headers_middleware,
-)
+from console.security import auth_middleware, csrf_middleware, security_headers_middleware
 from console.sessions import DatabaseSessionStorage
 from console.settings import ConsoleSettings
 from console.staff import StaffDirectory, make_hasher
 from console.throttle import LoginThrottle
 from console.transcripts import TrackerTranscripts
+from console.views import admin, auth, inquiry, queue
 from intake.config import make_engine
 from intake.migrate import ensure_schema
 
@@ -43,31 +38,31 @@ SIGNIN_COOKIE_NAME = "console_signin"
 def add_routes(app: web.Application) -> None:
     """Every route has a name; names decide access (see console.security): public, api_*, admin_*."""
     r = app.router
-    r.add_get("/login", views.login_page, name="login")
-    r.add_post("/login", views.login_submit, name="login_submit")
-    r.add_post("/logout", views.logout, name="logout")
-    r.add_get("/", views.index, name="index")
-    r.add_get("/account/password", views.account_password, name="account_password")
-    r.add_post("/account/password", views.account_password_submit, name="account_password_submit")
-    r.add_get("/queue", views.queue_page, name="queue")
-    r.add_get("/queue.csv", views.queue_csv, name="queue_csv")
-    r.add_get("/inquiries/{inquiry_id}", views.inquiry_page, name="inquiry")
-    r.add_post("/inquiries/{inquiry_id}/status", views.inquiry_status, name="inquiry_status")
-    r.add_post("/inquiries/{inquiry_id}/notes", views.inquiry_note, name="inquiry_note")
-    r.add_post("/inquiries/{inquiry_id}/acknowledge", views.inquiry_acknowledge, name="inquiry_acknowledge")
-    r.add_post("/inquiries/{inquiry_id}/contact", views.inquiry_contact, name="inquiry_contact")
-    r.add_post("/inquiries/{inquiry_id}/assign", views.inquiry_assign, name="inquiry_assign")
-    r.add_post("/inquiries/{inquiry_id}/escalate", views.inquiry_escalate, name="inquiry_escalate")
-    r.add_post("/inquiries/{inquiry_id}/reveal-contact", views.inquiry_reveal_contact, name="inquiry_reveal_contact")
-    r.add_get("/inquiries/{inquiry_id}/transcript.txt", views.inquiry_transcript, name="inquiry_transcript")
-    r.add_get("/admin/audit", views.admin_audit, name="admin_audit")
-    r.add_get("/admin/staff", views.admin_staff, name="admin_staff")
-    r.add_post("/admin/staff", views.admin_staff_add, name="admin_staff_add")
-    r.add_post("/admin/staff/active", views.admin_staff_active, name="admin_staff_active")
-    r.add_post("/admin/staff/password", views.admin_staff_password, name="admin_staff_password")
-    r.add_get("/admin/tokens", views.admin_tokens, name="admin_tokens")
-    r.add_post("/admin/tokens", views.admin_tokens_create, name="admin_tokens_create")
-    r.add_post("/admin/tokens/{token_id}/revoke", views.admin_tokens_revoke, name="admin_tokens_revoke")
+    r.add_get("/login", auth.login_page, name="login")
+    r.add_post("/login", auth.login_submit, name="login_submit")
+    r.add_post("/logout", auth.logout, name="logout")
+    r.add_get("/", queue.index, name="index")
+    r.add_get("/account/password", auth.account_password, name="account_password")
+    r.add_post("/account/password", auth.account_password_submit, name="account_password_submit")
+    r.add_get("/queue", queue.queue_page, name="queue")
+    r.add_get("/queue.csv", queue.queue_csv, name="queue_csv")
+    r.add_get("/inquiries/{inquiry_id}", inquiry.inquiry_page, name="inquiry")
+    r.add_post("/inquiries/{inquiry_id}/status", inquiry.inquiry_status, name="inquiry_status")
+    r.add_post("/inquiries/{inquiry_id}/notes", inquiry.inquiry_note, name="inquiry_note")
+    r.add_post("/inquiries/{inquiry_id}/acknowledge", inquiry.inquiry_acknowledge, name="inquiry_acknowledge")
+    r.add_post("/inquiries/{inquiry_id}/contact", inquiry.inquiry_contact, name="inquiry_contact")
+    r.add_post("/inquiries/{inquiry_id}/assign", inquiry.inquiry_assign, name="inquiry_assign")
+    r.add_post("/inquiries/{inquiry_id}/escalate", inquiry.inquiry_escalate, name="inquiry_escalate")
+    r.add_post("/inquiries/{inquiry_id}/reveal-contact", inquiry.inquiry_reveal_contact, name="inquiry_reveal_contact")
+    r.add_get("/inquiries/{inquiry_id}/transcript.txt", inquiry.inquiry_transcript, name="inquiry_transcript")
+    r.add_get("/admin/audit", admin.admin_audit, name="admin_audit")
+    r.add_get("/admin/staff", admin.admin_staff, name="admin_staff")
+    r.add_post("/admin/staff", admin.admin_staff_add, name="admin_staff_add")
+    r.add_post("/admin/staff/active", admin.admin_staff_active, name="admin_staff_active")
+    r.add_post("/admin/staff/password", admin.admin_staff_password, name="admin_staff_password")
+    r.add_get("/admin/tokens", admin.admin_tokens, name="admin_tokens")
+    r.add_post("/admin/tokens", admin.admin_tokens_create, name="admin_tokens_create")
+    r.add_post("/admin/tokens/{token_id}/revoke", admin.admin_tokens_revoke, name="admin_tokens_revoke")
     r.add_get("/api/v1/inquiries", api.api_inquiries, name="api_inquiries")
     r.add_get("/api/v1/inquiries/{inquiry_id}", api.api_inquiry, name="api_inquiry")
     r.add_static("/static/", PACKAGE_DIR / "static", name="static")
@@ -97,9 +92,9 @@ def create_app(settings: ConsoleSettings | None = None, *, announce_risk: bool =
     app[SETTINGS_KEY] = settings
     app[ENGINE_KEY] = engine
     app[STAFF_KEY] = StaffDirectory(engine, make_hasher(settings.argon2_time_cost, settings.argon2_memory_cost))
-    app[views.REPO_KEY] = InquiryRepository(engine)
-    app[views.TRANSCRIPTS_KEY] = TrackerTranscripts(settings.tracker_database_url)
-    app[views.THROTTLE_KEY] = LoginThrottle(settings.login_max_failures, settings.login_lockout_minutes * 60)
+    app[REPO_KEY] = InquiryRepository(engine)
+    app[TRANSCRIPTS_KEY] = TrackerTranscripts(settings.tracker_database_url)
+    app[THROTTLE_KEY] = LoginThrottle(settings.login_max_failures, settings.login_lockout_minutes * 60)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(PACKAGE_DIR / "templates")),
@@ -120,7 +115,7 @@ def create_app(settings: ConsoleSettings | None = None, *, announce_risk: bool =
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        app[views.TRANSCRIPTS_KEY].close()
+        app[TRANSCRIPTS_KEY].close()
         engine.dispose()
 
     app.on_startup.append(on_startup)

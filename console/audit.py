@@ -1,9 +1,13 @@
 """Audit trail: who viewed or changed which inquiry (by numeric id; never personal data)."""
 from __future__ import annotations
 
+import asyncio
+
+from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from console.keys import ENGINE_KEY
 from intake.models import audit_log
 from intake.store import utcnow
 
@@ -23,6 +27,22 @@ def record(conn: Connection, actor: str, action: str, inquiry_id: int | None = N
 def record_now(engine: Engine, actor: str, action: str, inquiry_id: int | None = None, detail: str | None = None) -> None:
     with engine.begin() as conn:
         record(conn, actor, action, inquiry_id, detail)
+
+
+async def record_request(
+    request: web.Request,
+    action: str,
+    inquiry_id: int | None = None,
+    detail: str | None = None,
+    *,
+    actor: str | None = None,
+) -> None:
+    """Record what a console or API request did, in its own transaction, off the event loop.
+
+    The actor is the request's (a staff username, or ``api:<token name>``) unless given: sign-in
+    records the username before any session exists."""
+    who = request["actor"] if actor is None else actor
+    await asyncio.to_thread(record_now, request.app[ENGINE_KEY], who, action, inquiry_id, detail)
 
 
 def list_entries(engine: Engine, page: int = 1, page_size: int = 100, inquiry_id: int | None = None, actor: str | None = None):

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
+from console.keys import ENGINE_KEY, SETTINGS_KEY, STAFF_KEY
 from console.sessions import STAFF_ID
 from console.staff import StaffMember
 from console.tokens import verify_token
@@ -28,10 +29,6 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-SETTINGS_KEY = web.AppKey("settings", object)
-STAFF_KEY = web.AppKey("staff_directory", object)
-ENGINE_KEY = web.AppKey("intake_engine", object)
 
 
 @web.middleware

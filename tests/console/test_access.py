@@ -85,7 +85,7 @@ async def test_coordinator_cannot_reach_any_admin_route(console, coordinator_cli
         html = await response.text()
         assert response.status == 200 and "/admin/audit" not in html  # no admin links either
     assert console.app  # the coordinator did not create an admin
-    from console.security import STAFF_KEY
+    from console.keys import STAFF_KEY
     assert console.app[STAFF_KEY].get_by_username("mallory") is None
 
 

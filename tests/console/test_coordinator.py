@@ -259,11 +259,11 @@ async def test_reveal_without_a_stored_number_reveals_nothing(console, store, co
 
 
 async def test_a_reveal_expires(console, store, coordinator_client, monkeypatch):
-    from console import views
+    from console.views import inquiry as inquiry_views
 
     store.record_sms_number(SMS_ID, NUMBER)
     inquiry_id = store.get_inquiry(SMS_ID)["id"]
-    monkeypatch.setattr(views, "REVEAL_SECONDS", -1)  # a reveal that is already over
+    monkeypatch.setattr(inquiry_views, "REVEAL_SECONDS", -1)  # a reveal that is already over
     await post(coordinator_client, console, f"/inquiries/{inquiry_id}/reveal-contact", {})
     assert NUMBER not in await page(coordinator_client, console, f"/inquiries/{inquiry_id}")
 

@@ -183,7 +183,7 @@ async def test_inquiry_page_shows_what_the_person_said_and_chose_in_words(consol
 
 
 async def test_unreachable_tracker_store_still_shows_the_inquiry(console, store, coordinator_client, monkeypatch):
-    from console.views import TRANSCRIPTS_KEY
+    from console.keys import TRANSCRIPTS_KEY
     from intake.config import make_engine
 
     store.save_preferences("web:1", "socketio", {"state": "NY"})

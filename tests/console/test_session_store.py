@@ -8,7 +8,7 @@ from datetime import timedelta
 import aiohttp
 from sqlalchemy import func, select, update
 
-from console.security import STAFF_KEY
+from console.keys import STAFF_KEY
 from console.staff import StaffDirectory, make_hasher
 from intake.models import staff_sessions
 from intake.store import utcnow

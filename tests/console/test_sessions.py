@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestServer
 
 import console.sessions as sessions
 from console.app import create_app
-from console.security import STAFF_KEY
+from console.keys import STAFF_KEY
 from console.settings import ConsoleSettings
 from tests.console.conftest import ADMIN, COORDINATOR, csrf_from, page_csrf, sign_in
 

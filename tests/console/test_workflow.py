@@ -109,7 +109,7 @@ async def test_audit_log_records_views_and_changes_and_only_admins_read_it(conso
 
 
 async def test_admin_adds_and_disables_staff_via_the_console(console, store, admin_client):
-    from console.security import STAFF_KEY
+    from console.keys import STAFF_KEY
 
     await post_form(admin_client, console, "/admin/staff",
                     {"username": "dana", "password": "a-long-password-1", "role": "coordinator"})
