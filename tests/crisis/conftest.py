@@ -25,7 +25,9 @@ def rasa_without_actions(crisis_model, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def situation_classifier():
-    """The situation classifier trained on all of risk/data/training, as `rasa train` does."""
+    """The situation classifier trained on all of risk/data/training and the NLU examples, reading
+    n-grams only. `rasa train` adds the sentence-embedding gates (encoding every example takes
+    minutes): test_classifier.py tests them on a sample, the e2e tests through the real model."""
     from risk.classifier import SituationClassifier, load_examples
 
     from bot.nlu.risk_detector import benign_nlu_examples, load_nlu_data

@@ -1,6 +1,7 @@
 """The situation classifier's mechanics: the fast scoring path equals sklearn's, and a saved
 model loads back the same."""
 import numpy as np
+import pytest
 
 from risk.classifier import SituationClassifier, load_examples
 
@@ -35,3 +36,51 @@ def test_training_is_deterministic():
     a = SituationClassifier.train(examples)
     b = SituationClassifier.train(examples)
     assert np.allclose(a.logits_fast(TEXTS), b.logits_fast(TEXTS))
+
+
+@pytest.fixture(scope="module")
+def with_embeddings():
+    """A small classifier trained as `rasa train` trains it: n-grams plus sentence-embedding gates."""
+    from sentence_encoder import get_encoder
+
+    examples = load_examples()[::30]
+    encoder = get_encoder()
+    return SituationClassifier.train(examples, embeddings=encoder.encode([e.text for e in examples])), encoder
+
+
+def test_sentence_embedding_is_blended_into_the_whole_message(with_embeddings):
+    classifier, encoder = with_embeddings
+    assert classifier.reads_embeddings
+    assert classifier.encoder_coef.shape == (384, 3 + len(classifier.situation_names))
+    text = "I took all of my pills twenty minutes ago"
+    alone, blended = classifier.scores(text), classifier.scores(text, encoder.encode_one(text))
+    assert (alone.clear, alone.imminent, alone.risk) != (blended.clear, blended.imminent, blended.risk)
+    assert alone.clear_piece == blended.clear_piece  # sentences are read by n-grams only
+    assert abs(sum(blended.situations.values()) - 1.0) < 1e-4
+
+
+def test_embedding_gates_survive_save_and_load(with_embeddings, tmp_path):
+    classifier, encoder = with_embeddings
+    classifier.save(str(tmp_path / "model.pkl"))
+    loaded = SituationClassifier.load(str(tmp_path / "model.pkl"))
+    vector = encoder.encode_one("my husband checks my phone and keeps my paycheck")
+    a = classifier.scores("my husband checks my phone and keeps my paycheck", vector)
+    b = loaded.scores("my husband checks my phone and keeps my paycheck", vector)
+    assert abs(a.clear - b.clear) < 1e-6 and a.situations == b.situations
+
+
+def test_a_classifier_without_embedding_gates_ignores_an_embedding(situation_classifier):
+    from sentence_encoder import get_encoder
+
+    assert not situation_classifier.reads_embeddings
+    vector = get_encoder().encode_one("I want to die")
+    assert situation_classifier.scores("I want to die", vector) == situation_classifier.scores("I want to die")
+
+
+def test_spanish_is_judged_without_the_english_encoder(with_embeddings):
+    from risk.judge import RiskJudge
+
+    classifier, encoder = with_embeddings
+    judge = RiskJudge(classifier)
+    text = "ya no quiero vivir, me quiero matar"
+    assert judge.judge(text, encoder.encode_one(text)) == judge.judge(text)
