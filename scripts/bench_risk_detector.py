@@ -4,9 +4,12 @@ population cues (risk.judge.RiskJudge.judge). Target: p99 <= 5 ms.
 
     .venv/bin/python scripts/bench_risk_detector.py [--rounds 3]
 
-Trains the classifier on the training split (as the tuning does), then judges every message
-of the development split after a warm-up, on one thread, and prints p50 / p90 / p99 / max in
-milliseconds for the whole verdict and for each layer, plus long and pathological messages.
+Trains the classifier on the training split as `rasa train` does (n-grams plus the
+sentence-embedding gates; embeddings cached by scripts/tune_risk.py in var/), then judges every
+message of the development split after a warm-up, on one thread, and prints p50 / p90 / p99 / max
+in milliseconds for the whole verdict and for each layer, plus long and pathological messages.
+Each message's embedding is given, as the NLU pipeline gives it: computing it is the sentence
+encoder's cost (scripts/bench_encoder.py), paid once per message for the intent model too.
 """
 from __future__ import annotations
 
@@ -50,21 +53,25 @@ def main() -> int:
     from risk.detector import get_detector
     from risk.judge import RiskJudge
 
+    from scripts.tune_risk import embed
+
     examples = load_examples()
     texts = [e.text for e in examples if is_dev(e)]
+    training = [e for e in examples if not is_dev(e)]
+    vectors = dict(zip(texts, embed(texts)))
     started = time.perf_counter()
-    classifier = SituationClassifier.train([e for e in examples if not is_dev(e)])
+    classifier = SituationClassifier.train(training, embeddings=embed([e.text for e in training]))
     train_s = time.perf_counter() - started
     started = time.perf_counter()
     detector = get_detector()
     judge = RiskJudge(classifier, detector)
     load_s = time.perf_counter() - started
     for text in texts:  # warm-up
-        judge.judge(text)
+        judge.judge(text, vectors[text])
 
-    whole, whole_cpu = timed(judge.judge, texts, args.rounds)
+    whole, whole_cpu = timed(lambda text: judge.judge(text, vectors[text]), texts, args.rounds)
     patterns, _ = timed(detector.assess, texts, args.rounds)
-    clf, _ = timed(classifier.scores, texts, args.rounds)
+    clf, _ = timed(lambda text: classifier.scores(text, vectors[text]), texts, args.rounds)
     long_text = " ".join(texts)[:2000]
     long, _ = timed(judge.judge, [long_text], 30)
     huge, _ = timed(judge.judge, ["?" * 10_000, "a " * 20_000, "I want to die. " * 1_000], 3)

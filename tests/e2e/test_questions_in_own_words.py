@@ -51,12 +51,26 @@ def test_new_topics_are_answered_in_the_assistants_own_words(assistant, chat, qu
     assert "I'm not sure I understood" not in answer
 
 
-def test_minors_answer_names_childhelp_and_988_from_the_crisis_facts(assistant, chat):
+def test_minors_answer_attaches_no_crisis_line_but_a_disclosure_gets_childhelp(assistant, chat):
+    """An ordinary question about a young person's therapy gets no hotline attached (the risk
+    issue: no crisis line on an answer without risk); telling of harm gets the crisis reply."""
     from risk import resources
+    from risk.evaluation import has_crisis_content
 
     answer = texts(chat(assistant, new_sender(), "can a 16 year old get therapy here?"))
-    assert resources.load()["resources"]["childhelp"]["en"] in answer
-    assert "988" in answer
+    assert "parent or guardian" in answer and not has_crisis_content(answer)
+    disclosure = texts(chat(assistant, new_sender(), "im 15 and my dad hits me when hes drunk"))
+    assert resources.load()["resources"]["childhelp"]["en"] in disclosure
+
+
+def test_crisis_support_answer_takes_its_numbers_from_the_crisis_facts(assistant, chat):
+    from risk import resources
+
+    answer = texts(chat(assistant, new_sender(), "is there a crisis line I can call at night?"))
+    assert "isn't a crisis service" in answer  # the FAQ answer, not a crisis reply
+    facts = resources.load()["resources"]
+    for resource in ("lifeline_988", "crisis_text_line", "emergency_911"):
+        assert facts[resource]["en"] in answer
 
 
 def test_asking_for_a_person_offers_the_callback_and_yes_starts_it(assistant, chat):
