@@ -13,6 +13,7 @@ evaluation share one implementation.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -29,6 +30,12 @@ WEAK_SCORE = 0.2  # a message whose best situation or distress score reaches thi
 _REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_frequency_duration",
                     "ask_right_for_me", "show_topics", "bot_challenge", "continue_form", "restart_form"}
 _DENY_INTENTS = {"deny"}
+# An answer to the screening question that opens with a no ("no not like that, just burnt out",
+# "nope", "not really", "para nada") is a no even when the intent model read the rest of it as
+# something else; its own risk verdict still comes first ("no... I have the pills here" is clear).
+_OPENS_WITH_NO = re.compile(
+    r"^\W*(?:no+|nope|nah+|naw|never|not really|not at all|not like that|"
+    r"definitely not|of course not|para nada|nunca|claro que no)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class UserTurn:
     lang: Optional[str] = None
     intent: Optional[str] = None
     words: int = 0
+    opens_with_no: bool = False
     score: float = 0.0
     distress: float = 0.0
     # what the assistant's crisis layer did right after this message
@@ -64,6 +72,7 @@ class UserTurn:
             lang=risk.get("lang") if risk.get("lang") in LANGUAGES else None,
             intent=intent,
             words=len(text.split()) if isinstance(text, str) else 0,
+            opens_with_no=isinstance(text, str) and bool(_OPENS_WITH_NO.match(text)),
             score=float(risk.get("score") or 0.0),
             distress=float(risk.get("distress") or 0.0),
             crisis_answered=crisis_answered,
@@ -112,7 +121,7 @@ def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     if latest.intent == RISK_INTENT:  # the crisis button (typed payloads are text)
         return make("crisis", _recent_situation(earlier), "button")
     if earlier and earlier[-1].screened:
-        if latest.intent in _DENY_INTENTS:
+        if latest.intent in _DENY_INTENTS or (latest.opens_with_no and latest.tier == "none"):
             return make("screen_no", reason="screen_no")
         return make("crisis", "suicidal", "screen_yes_or_unclear")
 

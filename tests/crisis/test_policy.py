@@ -232,6 +232,26 @@ def test_a_no_is_acknowledged_and_the_conversation_goes_back_to_normal(chat):
     assert chat.bot_turn()[0] == "utter_crisis_suicidal"
 
 
+@pytest.mark.parametrize("answer, intent", [
+    ("no not like that, just burnt out from work", "inform"),
+    ("nope. i just miss my friends", "nlu_fallback"),
+    ("No, never. I want to feel like myself again", "faq"),
+    ("para nada, solo estoy cansada", "nlu_fallback"),
+])
+def test_a_no_in_the_persons_own_words_is_a_no(chat, answer, intent):
+    chat.user("(I am depressed)", risk=verdict("uncertain", distress=0.9))
+    chat.bot_turn()
+    chat.user(answer, intent=intent, risk=verdict("none"))
+    assert chat.bot_turn() == ["utter_crisis_screen_no", "action_listen"]
+
+
+def test_a_no_that_carries_risk_gets_the_crisis_reply(chat):
+    chat.user("(I am depressed)", risk=verdict("uncertain", distress=0.9))
+    chat.bot_turn()
+    chat.user("no... i already have the pills counted out", intent="deny", risk=verdict("clear", "suicidal"))
+    assert chat.bot_turn()[0] == "utter_crisis_suicidal"
+
+
 def test_screening_inside_a_form_pauses_the_form_first(chat):
     chat.tracker.update(ActiveLoop(TEST_FORM))
     chat.user("(I can't do this anymore)", intent="inform", risk=verdict("uncertain", distress=0.8))
