@@ -30,6 +30,29 @@ for _name, _make in (("REST_CHANNEL_TOKEN", lambda: secrets.token_urlsafe(24)),
         os.environ[_name] = _make()
 REST_AUTH = {"Authorization": f"Bearer {os.environ['REST_CHANNEL_TOKEN']}"}
 
+# The fixtures that hand out the trained assistant model (trained once per content hash by
+# tests/support/servers.py). Every test that needs one of them, directly or through another fixture
+# (a Rasa server, an Agent), gets the `model` marker, which `make test-fast` deselects.
+MODEL_FIXTURES = frozenset({"trained_model", "crisis_model"})
+MODEL = "model"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(MODEL)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test without the `model` marker that still reaches the model (e.g. by calling
+    servers.trained_model_path() itself) fails with this message instead of training."""
+    servers.model_forbidden_reason = None if item.get_closest_marker(MODEL) else (
+        f"{item.nodeid} trains or loads the assistant model but is not marked `{MODEL}`: "
+        f"ask for the `trained_model` fixture (tests/conftest.py) instead of calling "
+        f"servers.trained_model_path(), so `make test-fast` can leave it out")
+
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:

@@ -24,7 +24,9 @@ from bot.model_fingerprint import training_fingerprint
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
-MODEL_CACHE = ROOT / "var" / "test-models"
+MODELS = ROOT / "models"  # `make train` saves models/<fingerprint>.tar.gz (scripts/train.py)
+MODEL_CACHE = ROOT / "var" / "test-models"  # the training lock and log; models of earlier test runs
+STOP_TIMEOUT_S = 5.0  # after SIGTERM, then SIGKILL
 TRACKER_STORE_CLASS = "bot.stores.encrypted_tracker_store.EncryptedSQLTrackerStore"
 RISK_BROKER_CLASS = "bot.brokers.risk_events.RiskEventSQLBroker"
 
@@ -35,21 +37,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def trained_model_path() -> Path:
-    """Train the full assistant once per content hash; concurrent callers wait on a lock.
+# Set by tests/conftest.py before each test: why that test may not have the model (it is not marked
+# `model`), or None. A test that reaches the model without asking for the `trained_model` fixture then
+# fails at once instead of making `make test-fast` train. None outside pytest (scripts/bench_latency.py).
+model_forbidden_reason: Optional[str] = None
 
-    `make test` trains into models/ first and passes that model in ASSISTANT_MODEL,
-    so the suite does not train a second time.
+
+def trained_model_path() -> Path:
+    """The full assistant's model for the current content hash, trained only if no one has it yet.
+
+    `make test` trains into models/ first and passes that model in ASSISTANT_MODEL, so the suite
+    does not train a second time. Otherwise the model is looked up by fingerprint in models/ (where
+    `make train` puts it) and var/test-models/ (where earlier test runs put it); when neither has it,
+    it is trained once into models/<fingerprint>.tar.gz, so a later `make train` finds it too.
+    Concurrent callers wait on a lock.
     """
+    if model_forbidden_reason:
+        raise RuntimeError(model_forbidden_reason)
     given = os.environ.get("ASSISTANT_MODEL")
     if given and Path(given).is_file():
         return Path(given)
-    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
     fingerprint = training_fingerprint()
-    made_by_make_train = ROOT / "models" / f"{fingerprint}.tar.gz"
-    if made_by_make_train.is_file():
-        return made_by_make_train
-    model = MODEL_CACHE / f"{fingerprint}.tar.gz"
+    model = MODELS / f"{fingerprint}.tar.gz"
+    for cached in (model, MODEL_CACHE / f"{fingerprint}.tar.gz"):
+        if cached.is_file():
+            return cached
+    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    MODELS.mkdir(exist_ok=True)
     with open(MODEL_CACHE / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not model.exists():
@@ -64,7 +78,7 @@ def trained_model_path() -> Path:
                 )
             if result.returncode != 0:
                 raise RuntimeError(f"rasa train failed, see {log}")
-            (out_dir / f"{fingerprint}.tar.gz").rename(model)
+            shutil.move(str(out_dir / f"{fingerprint}.tar.gz"), str(model))  # a rename: never half a file
             shutil.rmtree(out_dir, ignore_errors=True)
     return model
 
@@ -82,7 +96,7 @@ def wait_for_http(url: str, timeout_s: float, process: Optional[subprocess.Popen
                     return
         except (urllib.error.URLError, ConnectionError, OSError):
             pass
-        time.sleep(0.3)
+        time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout_s}s")
 
 
@@ -102,17 +116,26 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "Server":
-        log_file = open(self.log, "w")
-        self.process = subprocess.Popen(self.args, cwd=self.cwd, env=self.env, stdout=log_file,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for_http(self.url + self.health_path, self.startup_timeout_s, self.process, self.log)
+        self.launch()
+        self.wait_until_ready()
         return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to answer (see `running`)."""
+        with open(self.log, "w") as log_file:
+            self.process = subprocess.Popen(self.args, cwd=self.cwd, env=self.env, stdout=log_file,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_until_ready(self) -> None:
+        wait_for_http(self.url + self.health_path, self.startup_timeout_s, self.process, self.log)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                # Rasa and the action server exit within about 2 s of SIGTERM; Sanic otherwise waits
+                # up to its 15 s graceful-shutdown timeout for connections a test left open.
+                self.process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -188,13 +211,19 @@ def provider_service(workdir: Path, port: Optional[int] = None, database_url: Op
 
 @contextlib.contextmanager
 def running(*servers: Server) -> Iterator[List[Server]]:
-    started: List[Server] = []
+    """Start the servers together (their start-ups overlap: tests/scale's two Rasa servers are up in
+    about 2/3 of the time one after the other takes) and stop them in reverse order. None of them may
+    need another to be up in order to start."""
+    launched: List[Server] = []
     try:
         for server in servers:
-            started.append(server.start())
-        yield started
+            server.launch()
+            launched.append(server)
+        for server in servers:
+            server.wait_until_ready()
+        yield launched
     finally:
-        for server in reversed(started):
+        for server in reversed(launched):
             server.stop()
 
 
