@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Optional
 
 import aiohttp
 
@@ -61,9 +61,11 @@ def stock_bot_model(cache: Path) -> Path:
     return sorted((cache / "models").glob("*.tar.gz"))[-1]
 
 
-async def send_all(url: str, messages: List[str], sender_prefix: str) -> List[float]:
+async def send_all(url: str, messages: List[str], sender_prefix: str,
+                   headers: Optional[Dict[str, str]] = None) -> List[float]:
+    """Milliseconds per message, sent one after another (ten messages per conversation)."""
     timings = []
-    async with aiohttp.ClientSession(headers=REST_HEADERS) as session:
+    async with aiohttp.ClientSession(headers=headers or REST_HEADERS) as session:
         for i, text in enumerate(messages):
             start = time.perf_counter()
             async with session.post(url, json={"sender": f"{sender_prefix}-{i // 10}", "message": text}) as resp:

@@ -20,23 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from scripts.bench_latency import MESSAGES, send_all  # noqa: E402  (FAQ questions, small talk, typos, gibberish)
 from scripts.serve import Topology  # noqa: E402
 from tests.support import servers  # noqa: E402
 from tests.support.databases import ADMIN, temporary_postgres_database  # noqa: E402
 
-# scripts/bench_latency.py's messages: FAQ questions, small talk, misspellings, gibberish.
-MESSAGES = [
-    "hi", "what is psychodynamic therapy?", "how is it different from psychoanalysis",
-    "so how often would I go?", "which one is better for me", "how does it work",
-    "what is transference", "tell me about mentalization based therapy", "does it help with anxiety",
-    "is there any evidence it works", "how long does it take", "will I lie on a couch",
-    "how much does it cost", "how soon can I be seen", "are you a bot?", "thanks", "bye",
-    "what's the weather like", "wat is psychodynamic thrpy lol", "asdf qwer",
-]
 REST_TOKEN = "measure-only-rest-token"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -53,22 +44,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-async def send(url: str, messages: list, sender: str) -> list:
-    timings = []
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {REST_TOKEN}"}) as session:
-        for i, text in enumerate(messages):
-            started = time.perf_counter()
-            async with session.post(url, json={"sender": f"{sender}-{i // 10}", "message": text}) as answer:
-                await answer.read()
-                assert answer.status == 200, answer.status
-            timings.append((time.perf_counter() - started) * 1000)
-    return timings
-
-
 async def load(url: str, count: int, clients: int, label: str) -> dict:
     messages = (MESSAGES * (count // len(MESSAGES) + 1))[:count]
     started = time.perf_counter()
-    results = await asyncio.gather(*(send(url, messages[c::clients], f"{label}-{c}") for c in range(clients)))
+    headers = {"Authorization": f"Bearer {REST_TOKEN}"}
+    results = await asyncio.gather(*(send_all(url, messages[c::clients], f"{label}-{c}", headers)
+                                      for c in range(clients)))
     elapsed = time.perf_counter() - started
     timings = sorted(t for r in results for t in r)
     return {"clients": clients, "messages": len(timings), "p50_ms": round(statistics.median(timings), 1),
