@@ -20,7 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from scripts.bench_latency import MESSAGES, send_all  # noqa: E402  (FAQ questions, small talk, typos, gibberish)
