@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 import time
 from collections import Counter
@@ -50,7 +51,7 @@ def embed(texts):
         from sentence_encoder import get_encoder
 
         started = time.time()
-        for text, vector in zip(missing, get_encoder().encode(missing, batch_size=32)):
+        for text, vector in zip(missing, get_encoder().encode(missing, batch_size=32, blas_threads=os.cpu_count() or 1)):
             cache[text] = vector
         print(f"encoded {len(missing)} texts in {time.time() - started:.0f} s")
         EMBEDDING_CACHE.parent.mkdir(exist_ok=True)

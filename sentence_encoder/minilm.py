@@ -466,12 +466,14 @@ class MiniLMEncoder:
 
     # ------------------------------------------------------------------ public
 
-    def encode(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 16, blas_threads: int = 1) -> np.ndarray:
         """Embed ``texts``: float32 array [len(texts), 384], each row L2-normalised.
 
         Texts are grouped with others of similar token length so that little time
         goes into padding; the result is in input order. Texts longer than
-        ``max_tokens`` WordPiece tokens are truncated.
+        ``max_tokens`` WordPiece tokens are truncated. ``blas_threads``: one while
+        serving (see the class); training, which has the machine to itself, may use
+        every core (``os.cpu_count()``).
         """
         if isinstance(texts, (str, bytes)):
             raise TypeError("encode() takes a list of strings; wrap a single text as [text]")
@@ -481,6 +483,8 @@ class MiniLMEncoder:
                 raise TypeError(f"encode() takes strings, got {type(text).__name__}")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if blas_threads < 1:
+            raise ValueError("blas_threads must be >= 1")
         out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
         if not texts:
             return out
@@ -491,7 +495,7 @@ class MiniLMEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            out[chunk] = self._forward([ids[i] for i in chunk])
+            out[chunk] = self._forward([ids[i] for i in chunk], blas_threads)
         return out
 
     def encode_one(self, text: str) -> np.ndarray:
@@ -500,7 +504,7 @@ class MiniLMEncoder:
 
     # ------------------------------------------------------------------ internals
 
-    def _forward(self, batch_ids: List[List[int]]) -> np.ndarray:
+    def _forward(self, batch_ids: List[List[int]], blas_threads: int = 1) -> np.ndarray:
         batch = len(batch_ids)
         seq = max(len(ids) for ids in batch_ids)
         token_ids = np.zeros((batch, seq), dtype=np.int64)  # 0 is [PAD]
@@ -510,7 +514,7 @@ class MiniLMEncoder:
         padded = bool((lengths != seq).any())
         mask = (np.arange(seq) < lengths[:, None]).astype(np.float32)  # [B, T]
 
-        with self._lock, self._limit_blas():
+        with self._lock, self._limit_blas(blas_threads):
             hidden = self._encoder(token_ids, mask if padded else None)  # [B, T, H]
 
         if padded:
@@ -561,10 +565,10 @@ class MiniLMEncoder:
             x = _layer_norm(out, layer.ln2_g, layer.ln2_b)
         return x.reshape(batch, seq, EMBEDDING_DIM)
 
-    def _limit_blas(self):
+    def _limit_blas(self, threads: int = 1):
         if self._blas is None:
             return _NullContext()
-        return self._blas.limit(limits=1, user_api="blas")
+        return self._blas.limit(limits=threads, user_api="blas")
 
 
 class _NullContext:

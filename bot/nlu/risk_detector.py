@@ -116,7 +116,7 @@ class RiskDetector(GraphComponent):
         if self._config["read_sentence_embedding"]:
             from sentence_encoder import get_encoder
 
-            embeddings = get_encoder().encode([e.text for e in examples], batch_size=32)
+            embeddings = get_encoder().encode([e.text for e in examples], batch_size=32, blas_threads=os.cpu_count() or 1)
         self._classifier = SituationClassifier.train(examples, c=float(self._config["c"]), embeddings=embeddings)
         with self._model_storage.write_to(self._resource) as directory:
             self._classifier.save(str(directory / _MODEL_FILE))

@@ -15,6 +15,7 @@ plus the pinned weight hash).
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -83,14 +84,15 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         messages = [m for m in training_data.training_examples if m.get(TEXT)]
-        self._featurize(messages, batch_size=int(self._config["batch_size"]))
+        # training has the machine to itself: every core (serving keeps one BLAS thread)
+        self._featurize(messages, batch_size=int(self._config["batch_size"]), blas_threads=os.cpu_count() or 1)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         self._featurize([m for m in messages if m.get(TEXT) is not None], batch_size=1)
         return messages
 
-    def _featurize(self, messages: List[Message], batch_size: int) -> None:
+    def _featurize(self, messages: List[Message], batch_size: int, blas_threads: int = 1) -> None:
         if not messages:
             return
         # An empty text still gets a (zero) feature so every message has the same feature set.
@@ -98,7 +100,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         vectors = np.zeros((len(texts), self._encoder_dim()), dtype=np.float32)
         non_empty = [i for i, text in enumerate(texts) if text.strip()]
         if non_empty:
-            vectors[non_empty] = self._encoder.encode([texts[i] for i in non_empty], batch_size=batch_size)
+            vectors[non_empty] = self._encoder.encode([texts[i] for i in non_empty], batch_size=batch_size,
+                                                      blas_threads=blas_threads)
             vectors *= float(self._config["scale"])
         for message, vector in zip(messages, vectors):
             self.add_features_to_message(sequence=None, sentence=vector[np.newaxis, :], attribute=TEXT, message=message)
