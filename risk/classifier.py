@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import pickle
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -214,13 +215,18 @@ class SituationClassifier:
     def _prepare_fast(self) -> None:
         """Analyzers, vocabularies and idf weights as plain Python/numpy objects: sklearn's
         transform builds several scipy matrices per call (about 2 ms a message), while the
-        same arithmetic on a dict and a few numpy rows takes a fraction of that."""
+        same arithmetic on a dict and a few numpy rows takes a fraction of that. The character
+        n-grams (char_wb) never cross a word, so each word's vocabulary indices are worked out
+        once and kept (a long message's sentences repeat its words, and messages repeat words)."""
         parts, offset = [], 0
         for vectorizer in (self.word_vectorizer, self.char_vectorizer):
             if vectorizer is None:
                 continue
-            parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_,
-                          vectorizer.idf_.astype(np.float32), offset))
+            if vectorizer.analyzer == "char_wb":
+                grams = _WordCharGrams(vectorizer)
+            else:
+                grams = _Grams(vectorizer)
+            parts.append((grams, vectorizer.idf_.astype(np.float32), offset))
             offset += len(vectorizer.vocabulary_)
         self._fast = parts
 
@@ -234,12 +240,8 @@ class SituationClassifier:
         for row, text in enumerate(texts):
             if not normalised:
                 text = normalise(text)
-            for analyzer, vocabulary, idf, offset in self._fast:
-                counts: Dict[int, int] = {}
-                for gram in analyzer(text):
-                    index = vocabulary.get(gram)
-                    if index is not None:
-                        counts[index] = counts.get(index, 0) + 1
+            for grams, idf, offset in self._fast:
+                counts = Counter(grams.indices(text))
                 if not counts:
                     continue
                 index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -297,6 +299,58 @@ class SituationClassifier:
         if not isinstance(loaded, SituationClassifier):
             raise TypeError(f"{path} does not hold a SituationClassifier")
         return loaded
+
+
+class _Grams:
+    """A fitted vectorizer's n-grams of a text, as vocabulary indices (out-of-vocabulary dropped)."""
+
+    def __init__(self, vectorizer) -> None:
+        self._analyzer = vectorizer.build_analyzer()
+        self._vocabulary = vectorizer.vocabulary_
+
+    def indices(self, text: str) -> List[int]:
+        vocabulary = self._vocabulary
+        return [vocabulary[g] for g in self._analyzer(text) if g in vocabulary]
+
+
+class _WordCharGrams(_Grams):
+    """The same for sklearn's char_wb analyzer, word by word with a bounded cache: its n-grams of
+    a text are the concatenation of each whitespace-separated word's (sklearn's _char_wb_ngrams)."""
+
+    CACHE_WORDS = 50_000
+
+    def __init__(self, vectorizer) -> None:
+        super().__init__(vectorizer)
+        self._preprocess = vectorizer.build_preprocessor()
+        self._min_n, self._max_n = vectorizer.ngram_range
+        self._words: Dict[str, List[int]] = {}
+
+    def indices(self, text: str) -> List[int]:
+        out: List[int] = []
+        words = self._words
+        for word in self._preprocess(text).split():
+            found = words.get(word)
+            if found is None:
+                found = self._word_indices(word)
+                if len(words) >= self.CACHE_WORDS:
+                    words.clear()  # thread-safe enough: a miss recomputes
+                words[word] = found
+            out.extend(found)
+        return out
+
+    def _word_indices(self, word: str) -> List[int]:
+        padded, vocabulary = f" {word} ", self._vocabulary
+        found = []
+        for n in range(self._min_n, self._max_n + 1):
+            if len(padded) < n:  # a short word counts once, at the smallest n (as sklearn)
+                if n == self._min_n and padded in vocabulary:
+                    found.append(vocabulary[padded])
+                break
+            for start in range(len(padded) - n + 1):
+                gram = padded[start:start + n]
+                if gram in vocabulary:
+                    found.append(vocabulary[gram])
+        return found
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

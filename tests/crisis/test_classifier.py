@@ -7,13 +7,15 @@ from risk.classifier import SituationClassifier, load_examples
 
 
 TEXTS = ["I want to die", "what is psychodynamic therapy", "mi esposo me pega",
-         "I just took a bottle of pills. I feel dizzy. Is this bad?", "", "?" * 300]
+         "I just took a bottle of pills. I feel dizzy. Is this bad?", "", "?" * 300,
+         "ÉL ME PEGÓ  \t\n ayer, a I x", "Ñandú, ça va très bien 😭 kms"]
 
 
 def test_fast_scoring_equals_sklearns_transform(situation_classifier):
     reference = situation_classifier.logits(TEXTS)
-    fast = situation_classifier.logits_fast(TEXTS)
-    assert np.allclose(reference, fast, atol=1e-4)
+    assert np.allclose(reference, situation_classifier.logits_fast(TEXTS), atol=1e-4)
+    # again, now from the per-word cache of character n-grams
+    assert np.allclose(reference, situation_classifier.logits_fast(TEXTS), atol=1e-4)
 
 
 def test_save_and_load_round_trip(situation_classifier, tmp_path):
