@@ -32,10 +32,13 @@ _REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_f
 _DENY_INTENTS = {"deny"}
 # An answer to the screening question that opens with a no ("no not like that, just burnt out",
 # "nope", "not really", "para nada") is a no even when the intent model read the rest of it as
-# something else; its own risk verdict still comes first ("no... I have the pills here" is clear).
+# something else; its own risk verdict still comes first ("no... I have the pills here" is clear),
+# and a hedge makes it unclear ("no... well sometimes", "no but I've thought about it").
 _OPENS_WITH_NO = re.compile(
     r"^\W*(?:no+|nope|nah+|naw|never|not really|not at all|not like that|"
     r"definitely not|of course not|para nada|nunca|claro que no)\b", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(?:but|sometimes|maybe|kind of|sort of|kinda|sorta|not sure|idk|well|"
+                    r"pero|a veces|tal vez|quiz[aá]s?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class UserTurn:
     intent: Optional[str] = None
     words: int = 0
     opens_with_no: bool = False
+    hedged: bool = False
     score: float = 0.0
     distress: float = 0.0
     # what the assistant's crisis layer did right after this message
@@ -73,6 +77,7 @@ class UserTurn:
             intent=intent,
             words=len(text.split()) if isinstance(text, str) else 0,
             opens_with_no=isinstance(text, str) and bool(_OPENS_WITH_NO.match(text)),
+            hedged=isinstance(text, str) and bool(_HEDGE.search(text)),
             score=float(risk.get("score") or 0.0),
             distress=float(risk.get("distress") or 0.0),
             crisis_answered=crisis_answered,
@@ -121,7 +126,8 @@ def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     if latest.intent == RISK_INTENT:  # the crisis button (typed payloads are text)
         return make("crisis", _recent_situation(earlier), "button")
     if earlier and earlier[-1].screened:
-        if latest.intent in _DENY_INTENTS or (latest.opens_with_no and latest.tier == "none"):
+        said_no = latest.intent in _DENY_INTENTS or (latest.opens_with_no and latest.tier == "none")
+        if said_no and not latest.hedged:
             return make("screen_no", reason="screen_no")
         return make("crisis", "suicidal", "screen_yes_or_unclear")
 

@@ -47,8 +47,8 @@ class RiskDetector(GraphComponent):
             "c": 4.0,
             # a demoted message whose next-best intent is below this becomes nlu_fallback
             "fallback_threshold": 0.3,
-            # stack the message's sentence embedding (SentenceEncoderFeaturizer, earlier in the
-            # pipeline) onto the n-gram gates; chosen on the development split (docs/RISK.md)
+            # blend the message's sentence embedding (SentenceEncoderFeaturizer, earlier in the
+            # pipeline) into the n-gram gates; chosen on the development split (docs/RISK.md)
             "read_sentence_embedding": True,
         }
 
@@ -57,7 +57,7 @@ class RiskDetector(GraphComponent):
         """Retrain when the risk training data changes (Rasa only fingerprints NLU data)."""
         from risk.classifier import training_data_fingerprint
 
-        # its benign examples come from the original NLU files (see train)
+        # its benign examples come from the NLU files, the FAQ writers' included (see train)
         paths = _training_files(config) + _benign_nlu_files()
         return hashlib.sha256(training_data_fingerprint(paths).encode()).hexdigest()[:16]
 

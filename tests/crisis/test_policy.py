@@ -245,6 +245,14 @@ def test_a_no_in_the_persons_own_words_is_a_no(chat, answer, intent):
     assert chat.bot_turn() == ["utter_crisis_screen_no", "action_listen"]
 
 
+@pytest.mark.parametrize("answer", ["no... well sometimes", "no but I've thought about it", "nah idk"])
+def test_a_hedged_no_is_unclear_and_gets_the_crisis_reply(chat, answer):
+    chat.user("(I am depressed)", risk=verdict("uncertain", distress=0.9))
+    chat.bot_turn()
+    chat.user(answer, intent="deny", risk=verdict("none"))
+    assert chat.bot_turn()[0] == "utter_crisis_suicidal"
+
+
 def test_a_no_that_carries_risk_gets_the_crisis_reply(chat):
     chat.user("(I am depressed)", risk=verdict("uncertain", distress=0.9))
     chat.bot_turn()
