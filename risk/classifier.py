@@ -118,9 +118,9 @@ class SituationClassifier:
 
     When trained with sentence embeddings, the same gates and situation model also exist over the
     all-MiniLM-L6-v2 embedding (encoder_coef) and are blended into the whole message's reading:
-    on the development split this raised the right resource 87.5% -> 89.1%, imminent 93.0% ->
-    94.8%, and cut false alarms 5.5% -> 4.7% (docs/RISK.md). English only: the judge passes no
-    embedding for Spanish, where the encoder lost recall."""
+    on the development split (scripts/tune_risk.py --quick) the right resource went 88.6% -> 89.7%
+    and false alarms 6.4% -> 5.6%, imminent 95.2% -> 94.8% (docs/RISK.md). English only: the judge
+    passes no embedding for Spanish, where the encoder lost recall."""
 
     word_vectorizer: object
     char_vectorizer: object
