@@ -136,15 +136,25 @@ class RiskDetector(GraphComponent):
 
     def _sentence_embedding(self, message: Message) -> Optional[Any]:
         """The message's sentence embedding from SentenceEncoderFeaturizer, back to unit length
-        (the featurizer scales it for the intent model), or None."""
+        (the featurizer scales it for the intent model), or None: then the n-grams judge alone.
+        Never raises: a missing or odd feature must not cost the message its verdict."""
         if not self._config["read_sentence_embedding"] or not getattr(self._classifier, "reads_embeddings", False):
             return None
         import numpy as np
 
-        sentence = message.get_dense_features(TEXT)[1]
-        if sentence is None:
+        try:
+            sentence = message.get_dense_features(TEXT)[1]
+            if sentence is None:
+                return None
+            vector = np.asarray(sentence.features, dtype=np.float32).reshape(-1)
+        except Exception:  # e.g. dense features of different kinds that Rasa cannot combine
+            logger.exception("Sentence feature unreadable; this message's risk is read by n-grams alone.")
             return None
-        vector = np.asarray(sentence.features, dtype=np.float32).reshape(-1)
+        if vector.size != self._classifier.encoder_coef.shape[0]:
+            # another dense featurizer in the pipeline: not the embedding the gates were trained on
+            logger.warning("Sentence feature has %d dimensions, the risk classifier reads %d; n-grams alone.",
+                           vector.size, self._classifier.encoder_coef.shape[0])
+            return None
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm > 0 else None
 

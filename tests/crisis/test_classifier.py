@@ -86,3 +86,34 @@ def test_spanish_is_judged_without_the_english_encoder(with_embeddings):
     judge = RiskJudge(classifier)
     text = "ya no quiero vivir, me quiero matar"
     assert judge.judge(text, encoder.encode_one(text)) == judge.judge(text)
+
+
+def test_the_nlu_component_reads_the_featurizers_embedding_and_survives_an_odd_one(with_embeddings, tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.risk_detector import RiskDetector
+    from risk.judge import RiskJudge
+
+    classifier, encoder = with_embeddings
+    component = RiskDetector(RiskDetector.get_default_config(), LocalModelStorage(tmp_path), Resource("risk"),
+                             classifier)
+    text = "I took all of my pills twenty minutes ago"
+
+    def verdict_with(vector):
+        message = Message(data={TEXT: text})
+        message.add_features(Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, "test"))
+        component.process([message])
+        return message.get("risk")
+
+    scaled = encoder.encode_one(text) * 12.0  # as SentenceEncoderFeaturizer scales it
+    blended = RiskJudge(classifier).judge(text, encoder.encode_one(text)).score
+    alone = RiskJudge(classifier).judge(text).score
+    assert abs(blended - alone) > 1e-3  # so the two checks below can tell the paths apart
+    assert abs(verdict_with(scaled)["score"] - blended) < 1e-3
+    odd = verdict_with(np.ones(10, dtype=np.float32))  # not the encoder's feature: n-grams alone, no error
+    assert "judge_error" not in odd["signals"]
+    assert abs(odd["score"] - alone) < 1e-3
