@@ -1,11 +1,11 @@
 """Evaluate risk recognition against the REAL assistant over HTTP (REST channel).
 
-    .venv/bin/python scripts/eval_risk.py --url http://127.0.0.1:5005 [--set frozen_v2|frozen|team] [--show-misses]
+    .venv/bin/python scripts/eval_risk.py --url http://127.0.0.1:5005 [--set frozen_v3|frozen_v2|frozen|team] [--show-misses]
 
-`--set frozen_v2` (default) is tests/risk_eval/frozen_v2: written by two writers who never saw
-the training data, the patterns or each other's work, before the second tuning round, and run
-once at its end. `--set frozen` is the first frozen set, run once at the end of the first round
-(2026-11-28); its misses have been seen since, so it is no longer evidence. docs/RISK.md says how
+`--set frozen_v3` (default) is tests/risk_eval/frozen_v3: written by two writers who never saw
+the training data, the patterns or each other's work, before the third tuning round, to be run
+once at its end. `--set frozen` and `--set frozen_v2` were run once at the end of the first and
+second rounds; their misses have been seen since, so they are no longer evidence. docs/RISK.md says how
 each set was made. `--set team` is the first team's own set (tests/risk_eval/messages.yml
 and conversations.yml), which its patterns were tuned on: a regression check, not evidence.
 
@@ -92,7 +92,7 @@ def replied_situation(markers: List[Dict[str, Any]]) -> str:
 
 
 def load_set(name: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
-    if name in ("frozen", "frozen_v2"):
+    if name.startswith("frozen"):
         folder = ROOT / "tests" / "risk_eval" / name
         with open(folder / "messages.jsonl", encoding="utf-8") as fh:
             messages = [json.loads(line) for line in fh if line.strip()]
@@ -221,7 +221,7 @@ def pct(a: int, b: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:5005")
-    parser.add_argument("--set", choices=("frozen", "frozen_v2", "team"), default="frozen_v2")
+    parser.add_argument("--set", choices=("frozen", "frozen_v2", "frozen_v3", "team"), default="frozen_v3")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--token", default=os.environ.get("REST_CHANNEL_TOKEN"))
     args = parser.parse_args()

@@ -14,8 +14,9 @@ from risk.constants import POPULATIONS, SITUATIONS
 
 import pytest
 
-# the first frozen set (run once, 2026-11-28) and the second, written before the second tuning round
-FROZEN_SETS = [Path("tests/risk_eval/frozen"), Path("tests/risk_eval/frozen_v2")]
+# the first frozen set (run once, 2026-11-28), the second (run once, 2026-11-29) and the third,
+# written before the third tuning round
+FROZEN_SETS = [Path("tests/risk_eval/frozen"), Path("tests/risk_eval/frozen_v2"), Path("tests/risk_eval/frozen_v3")]
 frozen_sets = pytest.mark.parametrize("folder", FROZEN_SETS, ids=lambda p: p.name)
 
 
