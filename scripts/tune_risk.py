@@ -7,14 +7,13 @@
 Trains on the training split, judges the development split, and prints per setting: recall of
 the right resource on clear risk (all / imminent / Spanish), how uncertain messages are met, and
 false alarms on messages without risk. The chosen thresholds go into risk/data/judge.yml.
-Sentence embeddings (all-MiniLM-L6-v2, a few minutes for ~17,000 texts on 2 cores) are cached in
-var/risk_embeddings.npz, keyed by text.
+Sentence embeddings (all-MiniLM-L6-v2, about ten minutes for ~20,000 texts on 2 cores) are cached in
+var/sentence_embeddings.npz, keyed by text, and shared with `rasa train`.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
 import time
 from collections import Counter
@@ -35,28 +34,12 @@ def nlu_examples():
     return benign_nlu_examples(load_nlu_data())
 
 
-EMBEDDING_CACHE = ROOT / "var" / "risk_embeddings.npz"
-
-
 def embed(texts):
-    """Unit sentence embeddings of `texts`, as the NLU pipeline computes them, cached by text."""
-    import numpy as np
+    """Unit sentence embeddings of `texts`, as the NLU pipeline computes them, cached by text
+    (sentence_encoder/cache.py, the cache `rasa train` uses too)."""
+    from sentence_encoder.cache import encode_cached
 
-    cache = {}
-    if EMBEDDING_CACHE.exists():
-        stored = np.load(EMBEDDING_CACHE, allow_pickle=False)
-        cache = dict(zip(stored["texts"].tolist(), stored["vectors"]))
-    missing = list(dict.fromkeys(t for t in texts if t not in cache))
-    if missing:
-        from sentence_encoder import get_encoder
-
-        started = time.time()
-        for text, vector in zip(missing, get_encoder().encode(missing, batch_size=32, blas_threads=os.cpu_count() or 1)):
-            cache[text] = vector
-        print(f"encoded {len(missing)} texts in {time.time() - started:.0f} s")
-        EMBEDDING_CACHE.parent.mkdir(exist_ok=True)
-        np.savez(EMBEDDING_CACHE, texts=np.array(list(cache), dtype=str), vectors=np.stack(list(cache.values())))
-    return np.stack([cache[t] for t in texts])
+    return encode_cached(texts)
 
 
 def evaluate(judge, dev, show_misses=0, embeddings=None):

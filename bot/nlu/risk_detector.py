@@ -114,9 +114,10 @@ class RiskDetector(GraphComponent):
         examples += benign_nlu_examples(load_nlu_data(), self._risk_intent)
         embeddings = None
         if self._config["read_sentence_embedding"]:
-            from sentence_encoder import get_encoder
+            from sentence_encoder.cache import encode_cached
 
-            embeddings = get_encoder().encode([e.text for e in examples], batch_size=32, blas_threads=os.cpu_count() or 1)
+            # training texts only, kept in var/ between trainings (sentence_encoder/cache.py)
+            embeddings = encode_cached([e.text for e in examples])
         self._classifier = SituationClassifier.train(examples, c=float(self._config["c"]), embeddings=embeddings)
         with self._model_storage.write_to(self._resource) as directory:
             self._classifier.save(str(directory / _MODEL_FILE))

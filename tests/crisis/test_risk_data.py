@@ -18,6 +18,9 @@ import pytest
 # written before the third tuning round
 FROZEN_SETS = [Path("tests/risk_eval/frozen"), Path("tests/risk_eval/frozen_v2"), Path("tests/risk_eval/frozen_v3")]
 frozen_sets = pytest.mark.parametrize("folder", FROZEN_SETS, ids=lambda p: p.name)
+# The set not yet run: nothing of it may be in any training data. The spent sets were folded into
+# the training data once run (risk/data/training/spent_frozen_v*.jsonl): a new set measures next.
+LIVE_SET = Path("tests/risk_eval/frozen_v3")
 
 
 def _norm(text):
@@ -74,8 +77,8 @@ def test_frozen_set_size_and_coverage(folder):
     assert len(_frozen_conversations(folder)) >= 30
 
 
-@frozen_sets
-def test_no_frozen_message_is_in_any_training_data(folder):
+def test_no_message_of_the_live_frozen_set_is_in_any_training_data():
+    folder = LIVE_SET
     frozen = {_norm(m["text"]) for m in _frozen_messages(folder)}
     frozen |= {_norm(t["user"]) for c in _frozen_conversations(folder) for t in c["turns"] if len(t["user"].split()) > 3}
     training = {_norm(e.text) for e in load_examples()}
