@@ -7,6 +7,13 @@ encoder features, took about 2.5 of the 4 minutes of `rasa train`, and a few mil
 This component keeps Rasa's convention — a retrieval intent, answered by `utter_faq` from the
 `response_selector` parse data — and writes exactly the structure ResponseSelector writes, so
 ActionRetrieveResponse, `rasa test nlu`, test stories and the tracker read it unchanged.
+
+An answer that must only go to people who asked for it (`asked_only`: faq/crisis_support, whose
+answer lists crisis lines) needs a training example close to the message (cosine of the sentence
+embeddings). The intent model has no "none of these" for everyday talk, and sent "car battery
+died in the car park" to faq/crisis_support: a crisis line on a message without risk. Below the
+threshold the answer is dropped from the ranking and the next one is chosen; risk itself is the
+RiskDetector's job, whatever is chosen here.
 """
 from __future__ import annotations
 
@@ -48,17 +55,21 @@ class LinearResponseSelector(GraphComponent):
             "max_iter": 1000,
             RANKING_LENGTH: LABEL_RANKING_LENGTH,
             "random_state": 2026,
+            # topic -> the cosine a message needs to one of its examples (docs/nlu-data/README.md)
+            "asked_only": {},
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Any = None, responses: Optional[Dict[Text, Any]] = None,
-                 all_retrieval_intents: Optional[List[Text]] = None) -> None:
+                 all_retrieval_intents: Optional[List[Text]] = None,
+                 asked_examples: Optional[Dict[Text, np.ndarray]] = None) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
         self._responses = responses or {}
         self._all_retrieval_intents = all_retrieval_intents or []
+        self._asked_examples = asked_examples or {}  # topic -> unit embeddings of its examples
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -73,7 +84,7 @@ class LinearResponseSelector(GraphComponent):
             logger.warning("FAQ selector not found in the model; FAQ questions get the fallback.")
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, saved["model"], saved["responses"],
-                   saved["all_retrieval_intents"])
+                   saved["all_retrieval_intents"], saved.get("asked_examples"))
 
     def train(self, training_data: TrainingData) -> Resource:
         from sklearn.linear_model import LogisticRegression
@@ -90,9 +101,16 @@ class LinearResponseSelector(GraphComponent):
         self._responses = {key: value for key, value in (training_data.responses or {}).items()
                            if key.startswith(f"utter_{retrieval_intent}/")}
         self._all_retrieval_intents = sorted(training_data.retrieval_intents)
+        self._asked_examples = {}
+        for key in self._config["asked_only"]:
+            vectors = [_unit_embedding(m) for m in examples if m.get(INTENT_RESPONSE_KEY) == key]
+            vectors = [v for v in vectors if v is not None]
+            if vectors:
+                self._asked_examples[key] = np.stack(vectors)
         model_files.save(self._model_storage, self._resource, _MODEL_FILE,
                          {"model": model, "responses": self._responses,
-                          "all_retrieval_intents": self._all_retrieval_intents})
+                          "all_retrieval_intents": self._all_retrieval_intents,
+                          "asked_examples": self._asked_examples})
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -102,6 +120,7 @@ class LinearResponseSelector(GraphComponent):
             if not message.get(TEXT):
                 continue
             probabilities = self._model.predict_proba(_features([message]))[0]
+            probabilities = self._without_unasked(message, probabilities)
             order = np.argsort(-probabilities)[: int(self._config[RANKING_LENGTH]) or len(probabilities)]
             ranking = [{"id": int(index), PREDICTED_CONFIDENCE_KEY: float(probabilities[index]),
                         INTENT_RESPONSE_KEY: str(self._model.classes_[index])} for index in order]
@@ -118,6 +137,32 @@ class LinearResponseSelector(GraphComponent):
             }
             message.set(RESPONSE_SELECTOR_PROPERTY, selector, add_to_output=True)
         return messages
+
+
+    def _without_unasked(self, message: Message, probabilities: np.ndarray) -> np.ndarray:
+        """Drop an `asked_only` topic that won the ranking without an example close to the message."""
+        while True:
+            key = str(self._model.classes_[int(np.argmax(probabilities))])
+            examples = self._asked_examples.get(key)
+            if examples is None or probabilities.max() <= 0:
+                return probabilities
+            embedding = _unit_embedding(message)
+            # no embedding (the encoder failed): keep the answer; the crisis lines harm no one who asked
+            if embedding is None or float((examples @ embedding).max()) >= float(self._config["asked_only"][key]):
+                return probabilities
+            probabilities = probabilities.copy()
+            probabilities[int(np.argmax(probabilities))] = 0.0
+            probabilities /= probabilities.sum() or 1.0
+
+
+def _unit_embedding(message: Message) -> Optional[np.ndarray]:
+    """The message's sentence embedding (the dense sentence feature, scaled for the intent model), at unit length."""
+    dense = message.get_dense_features(TEXT)[1]
+    if dense is None:
+        return None
+    vector = np.asarray(dense.features, dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 and np.isfinite(norm) else None
 
 
 def _features(messages: List[Message]) -> scipy.sparse.csr_matrix:

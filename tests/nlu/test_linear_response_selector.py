@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
@@ -67,3 +68,41 @@ def test_untrained_component_leaves_the_message_alone(tmp_path):
     message = _message("anything", 0)
     component.process([message])
     assert message.get("response_selector") is None
+
+
+def _asked_only_selector(tmp_path) -> LinearResponseSelector:
+    """faq/what_is stands in for faq/crisis_support: its examples point along one axis."""
+    examples = [_message(f"{label} {i}", index, label) for label, index in TOPICS.items() for i in range(5)]
+    data = TrainingData(examples, responses={f"utter_{label}": [{"text": label}] for label in TOPICS})
+    config = {"asked_only": {"faq/what_is": 0.5}}
+    storage, resource = LocalModelStorage(tmp_path), Resource("faq_selector")
+    LinearResponseSelector(config, storage, resource).train(data)
+    return LinearResponseSelector.load(config, storage, resource, None)
+
+
+def _message_along(vector) -> Message:
+    message = Message({TEXT: "a message"})
+    message.add_features(Features(np.array([vector], dtype=np.float32), "sentence", TEXT, "encoder"))
+    return message
+
+
+def test_an_asked_only_answer_needs_an_example_close_to_the_message(tmp_path):
+    selector = _asked_only_selector(tmp_path)
+    close = _message_along([0.0, 0.0, 3.0, 1.0])  # cosine 0.95 to the what_is examples
+    far = _message_along([0.0, 0.5, 1.0, 3.0])  # most like what_is, cosine 0.31 to its examples
+    selector.process([close, far])
+    assert close.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/what_is"
+    far_selection = far.get("response_selector")["faq"]
+    assert far_selection["response"]["intent_response_key"] == "faq/how_soon"
+    assert far_selection["response"]["responses"] == [{"text": "faq/how_soon"}]
+    confidences = {r["intent_response_key"]: r["confidence"] for r in far_selection["ranking"]}
+    assert confidences["faq/what_is"] == 0.0 and sum(confidences.values()) == pytest.approx(1.0)
+
+
+def test_an_asked_only_answer_is_kept_when_the_message_has_no_embedding(tmp_path):
+    selector = _asked_only_selector(tmp_path)
+    message = Message({TEXT: "what is it"})
+    message.add_features(Features(scipy.sparse.csr_matrix(np.array([[0.0, 0.0, 1.0, 0.0]], dtype=np.float32)),
+                                  "sentence", TEXT, "counts"))
+    selector.process([message])
+    assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/what_is"
