@@ -32,7 +32,7 @@ _REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_f
 _DENY_INTENTS = {"deny"}
 # An answer to the screening question that opens with a no ("no not like that, just burnt out",
 # "nope", "not really", "para nada") is a no even when the intent model read the rest of it as
-# something else; its own risk verdict still comes first ("no... I have the pills here" is clear),
+# something else, or the risk layer read distress in it; its own clear risk still comes first ("no... I have the pills here" is clear),
 # and a hedge makes it unclear ("no... well sometimes", "no but I've thought about it").
 _OPENS_WITH_NO = re.compile(
     r"^\W*(?:no+|nope|nah+|naw|never|not really|not at all|not like that|"
@@ -126,7 +126,9 @@ def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     if latest.intent == RISK_INTENT:  # the crisis button (typed payloads are text)
         return make("crisis", _recent_situation(earlier), "button")
     if earlier and earlier[-1].screened:
-        said_no = latest.intent in _DENY_INTENTS or (latest.opens_with_no and latest.tier == "none")
+        # an opening no counts whatever distress the rest shows ("no no, I'm not going to hurt
+        # myself, I'm just in a rut" read as uncertain); clear risk was answered above
+        said_no = latest.intent in _DENY_INTENTS or latest.opens_with_no
         if said_no and not latest.hedged:
             return make("screen_no", reason="screen_no")
         return make("crisis", "suicidal", "screen_yes_or_unclear")

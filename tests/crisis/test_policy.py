@@ -245,6 +245,14 @@ def test_a_no_in_the_persons_own_words_is_a_no(chat, answer, intent):
     assert chat.bot_turn() == ["utter_crisis_screen_no", "action_listen"]
 
 
+def test_a_no_is_a_no_even_when_the_rest_reads_as_distress(chat):
+    chat.user("(I've been really low)", risk=verdict("uncertain", distress=0.9))
+    chat.bot_turn()
+    chat.user("no no not like that, I'm not going to hurt myself, I just mean I'm in a rut", intent="inform",
+              risk=verdict("uncertain", distress=0.7))
+    assert chat.bot_turn() == ["utter_crisis_screen_no", "action_listen"]
+
+
 @pytest.mark.parametrize("answer", ["no... well sometimes", "no but I've thought about it", "nah idk"])
 def test_a_hedged_no_is_unclear_and_gets_the_crisis_reply(chat, answer):
     chat.user("(I am depressed)", risk=verdict("uncertain", distress=0.9))
