@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 from cryptography.fernet import Fernet
 
+from intake.testing import MigratedTemplates
 from tests.support import servers
 
 # credentials.yml needs it (the SMS channel's signature key); a test-only value.
@@ -58,6 +59,15 @@ def pytest_runtest_setup(item):
 def trained_model() -> Path:
     """Path to the full assistant model (NLU + dialogue), trained once per content hash."""
     return servers.trained_model_path()
+
+
+@pytest.fixture(scope="session")
+def migrated_intake():
+    """Intake databases migrated once per database kind per session; `migrated_intake.copy_into(url)`
+    gives a test's empty database an exact copy, without running alembic for every test (0.1-0.3 s each)."""
+    templates = MigratedTemplates()
+    yield templates
+    templates.close()
 
 
 @pytest.fixture(scope="session")

@@ -59,9 +59,10 @@ def settings(databases) -> ConsoleSettings:
 
 
 @pytest.fixture
-def store(settings):
+def store(settings, migrated_intake):
+    # what store.ensure_schema() would make of the empty database, without alembic for every test
+    migrated_intake.copy_into(settings.intake_database_url)
     store = IntakeStore(settings.intake_database_url)
-    store.ensure_schema()
     yield store
     store.close()
 

@@ -11,7 +11,10 @@ def database_url(request):
 
 
 @pytest.fixture
-def store(database_url):
+def store(database_url, migrated_intake):
+    """A store on `database_url`, already migrated (a copy, not alembic; test_migrations.py
+    tests the migrations and a store migrating an empty database on first use)."""
+    migrated_intake.copy_into(database_url)
     store = IntakeStore(database_url)
     yield store
     store.close()
