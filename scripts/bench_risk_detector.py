@@ -5,7 +5,7 @@ population cues (risk.judge.RiskJudge.judge). Target: p99 <= 5 ms.
     .venv/bin/python scripts/bench_risk_detector.py [--rounds 3]
 
 Trains the classifier on the training split as `rasa train` does (n-grams plus the
-sentence-embedding gates; embeddings cached by scripts/tune_risk.py in var/), then judges every
+sentence-embedding gates; embeddings cached in var/ by sentence_encoder/cache.py), then judges every
 message of the development split after a warm-up, on one thread, and prints p50 / p90 / p99 / max
 in milliseconds for the whole verdict and for each layer, plus long and pathological messages.
 Each message's embedding is given, as the NLU pipeline gives it: computing it is the sentence
