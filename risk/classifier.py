@@ -22,7 +22,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from risk.constants import SITUATIONS
+from risk.constants import POPULATIONS, SITUATIONS
 from risk.normalise import Normaliser
 from risk.segment import long_message_sentences
 
@@ -99,6 +99,8 @@ class Scores:
     clear_piece: float  # the most alarming sentence of a long message, read alone
     risk: float  # clear or uncertain (distress without explicit risk)
     situations: Dict[str, float]  # which situation, given that it is one (sums to 1)
+    # who is writing (a veteran, a minor, ...), each its own probability; empty for older models
+    populations: Dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,9 +114,15 @@ class SituationClassifier:
       (per-situation models with balanced class weights raised alarms on half of the hard
       negatives of the development split; docs/RISK.md);
     - `situation`: which situation a clear message is (multinomial, trained on clear examples).
-    Populations are left to explicit cues (risk/patterns.py, risk/judge.py): a population model
-    learnt the writers' styles, not the populations ("I want to kill myself" scored 0.92 "minor",
-    because the teenage writer's voice carried that label). `scores()` is thread-safe.
+    - `population`: one binary model per population (veteran, minor, ...), beside the explicit
+      cues of risk/patterns.py and risk/judge.py. In the first round such a model learnt the
+      writers' styles, not the populations ("I want to kill myself" scored 0.92 "minor": one
+      teenage writer carried that label); with eighteen writers and the spent test sets it scores
+      that 0.07 and finds cues the patterns miss ("the rest of my squad", "my mom locks me in my
+      room"): on the development split the population lines reached 52% of the risk messages
+      labelled with a population instead of 40%, for 0.8% instead of 0.55% lines to others
+      (scripts/sweep_risk.py population=...; docs/RISK.md).
+    `scores()` is thread-safe.
 
     When trained with sentence embeddings, the same gates and situation model also exist over the
     all-MiniLM-L6-v2 embedding (encoder_coef) and are blended into the whole message's reading:
@@ -133,6 +141,7 @@ class SituationClassifier:
     coef: Optional[np.ndarray] = field(default=None, repr=False)
     intercept: Optional[np.ndarray] = field(default=None, repr=False)
     situation_names: Tuple[str, ...] = ()
+    population_names: Tuple[str, ...] = ()  # their columns follow the situations' in `coef`
     # Sentence-embedding gates (trained when `train` gets embeddings): the same three gates and the
     # situation model as linear models over the message's all-MiniLM-L6-v2 embedding, blended with
     # the n-gram reading of the whole message (ENCODER_WEIGHT). Columns as in `coef`.
@@ -191,14 +200,20 @@ class SituationClassifier:
         clear_rows = [i for i, e in enumerate(examples) if e.tier == "clear"]
         situation_of = _situation_labels(examples, clear_rows)
         situation_model = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(matrix[clear_rows], situation_of)
+        # who writes is independent of the risk: every example teaches the population models
+        population_names = tuple(p for p in POPULATIONS if any(p in e.populations for e in examples))
+        population_models = [binary(np.array([p in e.populations for e in examples], dtype=np.int8))
+                             for p in population_names]
         binaries = [clear_model, risk_model, imminent_model]
-        coef = np.hstack([m.coef_.T for m in binaries] + [situation_model.coef_.T]).astype(np.float32)
-        intercept = np.concatenate([m.intercept_ for m in binaries] + [situation_model.intercept_]).astype(np.float32)
+        coef = np.hstack([m.coef_.T for m in binaries] + [situation_model.coef_.T]
+                         + [m.coef_.T for m in population_models]).astype(np.float32)
+        intercept = np.concatenate([m.intercept_ for m in binaries] + [situation_model.intercept_]
+                                   + [m.intercept_ for m in population_models]).astype(np.float32)
         return cls(word_vectorizer=word if "word" in features else None,
                    char_vectorizer=char if "char" in features else None, clear_model=clear_model,
                    risk_model=risk_model, imminent_model=imminent_model, situation_model=situation_model,
                    features=features, coef=np.ascontiguousarray(coef), intercept=intercept,
-                   situation_names=tuple(situation_model.classes_))
+                   situation_names=tuple(situation_model.classes_), population_names=population_names)
 
     def _matrix(self, texts: List[str]):
         normalise = self._normalise or _normaliser()
@@ -268,7 +283,10 @@ class SituationClassifier:
         clear_piece = float(gates[piece, 0]) if piece else 0.0
         # the situation of the whole message, or of the sentence that made it alarming
         source = piece if piece and clear_piece > gates[0, 0] else 0
-        situations = _softmax(raw[source, N_GATES:])
+        after_situations = N_GATES + len(self.situation_names)
+        situations = _softmax(raw[source, N_GATES:after_situations])
+        # a population cue anywhere in the message counts: the whole message's reading
+        populations = 1.0 / (1.0 + np.exp(-raw[0, after_situations:]))
         # whole message: clear, risk (sentences read alone raise false alarms there, docs/RISK.md),
         # and imminent, where any sentence counts
         whole = np.array([raw[0, 0], raw[0, 1], raw[:, 2].max()], dtype=np.float32)
@@ -284,6 +302,7 @@ class SituationClassifier:
             clear_piece=clear_piece,
             risk=risk,
             situations={name: float(p) for name, p in zip(self.situation_names, situations)},
+            populations={name: float(p) for name, p in zip(self.population_names, populations)},
         )
 
     def save(self, path: str) -> None:

@@ -97,6 +97,7 @@ class RiskJudge:
         self.pattern_agree = float(t["pattern_agree"])
         self.also = float(t["also"])
         self.imminent = float(t["imminent"])
+        self.population = float(t["population"])
 
     def judge(self, text: Optional[str], embedding: Any = None) -> Verdict:
         """`embedding`: the message's unit sentence embedding (all-MiniLM-L6-v2), if the caller has
@@ -123,6 +124,7 @@ class RiskJudge:
         if scores is not None:
             clear, risk = max(scores.clear, scores.clear_piece), scores.risk
             ranked = tuple(sorted(scores.situations, key=scores.situations.get, reverse=True))
+            populations |= {p for p, probability in scores.populations.items() if probability >= self.population}
             emergency = scores.imminent >= self.imminent
             # a few words give n-grams little to go on ("goodbye", "would it be right for me"
             # scored ~0.5): there the classifier must be surer, and the patterns cover short phrasings

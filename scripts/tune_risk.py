@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from risk.classifier import SituationClassifier, is_dev, load_examples  # noqa: E402
+from risk.constants import POPULATIONS  # noqa: E402
 from risk.evaluation import offline_reply, right_resource  # noqa: E402
 from risk.judge import RiskJudge, settings  # noqa: E402
 
@@ -58,6 +59,11 @@ def evaluate(judge, dev, show_misses=0, embeddings=None):
             stats["imm_ok"] += ok and e.imminent
             if not ok:
                 misses.append((e, v))
+            for population in POPULATIONS:  # a population's line in the crisis reply
+                labelled, found = population in e.populations, population in v.populations
+                stats["pop"] += labelled
+                stats["pop_ok"] += labelled and found
+                stats["pop_other"] += found and not labelled
         elif e.tier == "uncertain":
             stats["unc"] += 1
             stats["unc_ok"] += v.tier != "none"
@@ -72,7 +78,8 @@ def evaluate(judge, dev, show_misses=0, embeddings=None):
     r = lambda a, b: stats[a] / max(1, stats[b])  # noqa: E731
     row = (f"clear right {r('clear_ok','clear'):.3f} (any {r('clear_any','clear'):.3f}) imminent {r('imm_ok','imm'):.3f} "
            f"es {r('clear_es_ok','clear_es'):.3f} | uncertain met {r('unc_ok','unc'):.3f} | "
-           f"false alarms {r('fa','none'):.3f} (crisis {r('fa_clear','none'):.3f}; ordinary {r('fa_ordinary','ordinary'):.3f})")
+           f"false alarms {r('fa','none'):.3f} (crisis {r('fa_clear','none'):.3f}; ordinary {r('fa_ordinary','ordinary'):.3f}) | "
+           f"population lines {r('pop_ok','pop'):.3f} (to others {stats['pop_other'] / max(1, len(POPULATIONS) * stats['clear'] - stats['pop']):.4f})")
     for e, v in misses[:show_misses]:
         print(f"   MISS [{e.tier} {','.join(e.labels)}] -> {v.tier} {v.situation} {v.score:.2f}/{v.distress:.2f} {','.join(v.signals)}: {e.text[:110]}")
     return row

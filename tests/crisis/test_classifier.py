@@ -1,9 +1,12 @@
 """The situation classifier's mechanics: the fast scoring path equals sklearn's, and a saved
 model loads back the same."""
+import copy
+
 import numpy as np
 import pytest
 
-from risk.classifier import SituationClassifier, load_examples
+from risk.classifier import N_GATES, SituationClassifier, load_examples
+from risk.constants import POPULATIONS
 
 
 TEXTS = ["I want to die", "what is psychodynamic therapy", "mi esposo me pega",
@@ -31,6 +34,18 @@ def test_scores_are_probabilities(situation_classifier):
     scores = situation_classifier.scores("my boyfriend takes my phone and my paycheck")
     assert 0.0 <= scores.clear <= 1.0 and 0.0 <= scores.risk <= 1.0
     assert abs(sum(scores.situations.values()) - 1.0) < 1e-4
+    assert set(scores.populations) == set(POPULATIONS)
+    assert all(0.0 <= p <= 1.0 for p in scores.populations.values())
+
+
+def test_a_model_saved_before_the_population_models_scores_without_them(situation_classifier):
+    old = copy.copy(situation_classifier)
+    columns = N_GATES + len(old.situation_names)
+    old.coef, old.intercept, old._fast = old.coef[:, :columns], old.intercept[:columns], None
+    del old.population_names  # an older pickle has no such attribute: the class default applies
+    text = "my boyfriend takes my phone and my paycheck"
+    assert old.scores(text).populations == {}
+    assert old.scores(text).situations == situation_classifier.scores(text).situations
 
 
 def test_training_is_deterministic():

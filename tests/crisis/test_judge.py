@@ -76,3 +76,25 @@ def test_without_a_classifier_the_patterns_still_work():
 def test_verdict_carries_no_text(risk_judge):
     as_dict = risk_judge.judge("i want to unalive myself tonight").as_dict()
     assert "unalive" not in repr(as_dict)
+
+
+class _ClassifierReading:
+    """A classifier that reads every message the same way: a clear suicidal risk written by
+    someone the population model places with the given probabilities."""
+
+    def __init__(self, populations):
+        self._populations = populations
+
+    def scores(self, text, embedding=None):
+        from risk.classifier import Scores
+
+        return Scores(clear=0.9, imminent=0.0, clear_piece=0.0, risk=0.95, situations={"suicidal": 1.0},
+                      populations=self._populations)
+
+
+def test_the_population_model_adds_a_population_the_patterns_missed():
+    judge = RiskJudge(_ClassifierReading({"veteran": 0.8, "minor": 0.2}))
+    verdict = judge.judge("everyone from my unit is gone and I keep thinking I should join them")
+    assert verdict.tier == "clear" and verdict.populations == ("veteran",)
+    # below the line: only the explicit cues count
+    assert RiskJudge(_ClassifierReading({"veteran": 0.3})).judge("I keep thinking I should join them").populations == ()
