@@ -29,6 +29,10 @@ from risk.constants import RISK_INTENT
 logger = logging.getLogger(__name__)
 
 RISK_KEY = "risk"
+# What shapes the trained classifier besides its data (thresholds and patterns are read when
+# serving, so they need no retraining)
+_CLASSIFIER_CODE = ("risk/classifier.py", "risk/normalise.py", "risk/segment.py", "risk/constants.py",
+                    "risk/data/normalisation.yml")
 _MODEL_FILE = "situation_classifier.pkl"
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -54,11 +58,13 @@ class RiskDetector(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        """Retrain when the risk training data changes (Rasa only fingerprints NLU data)."""
+        """Retrain when the risk training data or the code that fits the classifier changes (Rasa
+        fingerprints only NLU data and config: a new model in risk/classifier.py was restored
+        from Rasa's cache untrained)."""
         from risk.classifier import training_data_fingerprint
 
         # its benign examples come from the NLU files, the FAQ writers' included (see train)
-        paths = _training_files(config) + _benign_nlu_files()
+        paths = _training_files(config) + _benign_nlu_files() + [os.path.join(_ROOT, p) for p in _CLASSIFIER_CODE]
         return hashlib.sha256(training_data_fingerprint(paths).encode()).hexdigest()[:16]
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -85,3 +85,18 @@ def test_retrains_when_the_risk_training_data_changes(tmp_path):
     before = RiskDetector.fingerprint_addon(config)
     (tmp_path / "a.jsonl").write_text('{"text": "y", "labels": [], "tier": "none"}\n')
     assert RiskDetector.fingerprint_addon(config) != before
+
+
+def test_retrains_when_the_code_that_fits_the_classifier_changes(tmp_path, monkeypatch):
+    """A new model in risk/classifier.py must not be restored untrained from Rasa's cache."""
+    import bot.nlu.risk_detector as risk_detector
+
+    code = tmp_path / "risk" / "classifier.py"
+    code.parent.mkdir()
+    code.write_text("# one version\n")
+    monkeypatch.setattr(risk_detector, "_ROOT", str(tmp_path))
+    monkeypatch.setattr(risk_detector, "_CLASSIFIER_CODE", ("risk/classifier.py",))
+    config = RiskDetector.get_default_config()
+    before = RiskDetector.fingerprint_addon(config)
+    code.write_text("# another version\n")
+    assert RiskDetector.fingerprint_addon(config) != before
