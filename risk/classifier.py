@@ -118,7 +118,7 @@ class SituationClassifier:
       cues of risk/patterns.py and risk/judge.py. In the first round such a model learnt the
       writers' styles, not the populations ("I want to kill myself" scored 0.92 "minor": one
       teenage writer carried that label); with eighteen writers and the spent test sets it scores
-      that 0.07 and finds cues the patterns miss ("the rest of my squad", "my mom locks me in my
+      that 0.06 and finds cues the patterns miss ("the rest of my squad", "my mom locks me in my
       room"): on the development split the population lines reached 52% of the risk messages
       labelled with a population instead of 40%, for 0.8% instead of 0.55% lines to others
       (scripts/sweep_risk.py population=...; docs/RISK.md).

@@ -138,7 +138,6 @@ class LinearResponseSelector(GraphComponent):
             message.set(RESPONSE_SELECTOR_PROPERTY, selector, add_to_output=True)
         return messages
 
-
     def _without_unasked(self, message: Message, probabilities: np.ndarray) -> np.ndarray:
         """Drop an `asked_only` topic that won the ranking without an example close to the message."""
         while True:
