@@ -32,8 +32,9 @@ _REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_f
 _DENY_INTENTS = {"deny"}
 # An answer to the screening question that opens with a no ("no not like that, just burnt out",
 # "nope", "not really", "para nada") is a no even when the intent model read the rest of it as
-# something else, or the risk layer read distress in it; its own clear risk still comes first ("no... I have the pills here" is clear),
-# and a hedge makes it unclear ("no... well sometimes", "no but I've thought about it").
+# something else, or the risk layer read distress in it; its own clear risk still comes first
+# ("no... I have the pills here" is clear), and a hedge makes it unclear ("no... well
+# sometimes", "no but I've thought about it").
 _OPENS_WITH_NO = re.compile(
     r"^\W*(?:no+|nope|nah+|naw|never|not really|not at all|not like that|"
     r"definitely not|of course not|para nada|nunca|claro que no)\b", re.IGNORECASE)
