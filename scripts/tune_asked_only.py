@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,9 +25,12 @@ TOPIC = "faq/crisis_support"
 
 
 def questions(path: str, wanted) -> list:
-    data = yaml.safe_load(open(path, encoding="utf-8")) or {}
-    return [line.strip()[2:] for item in data.get("nlu") or [] if wanted(str(item.get("intent", "")))
-            for line in (item.get("examples") or "").splitlines() if line.strip().startswith("- ")]
+    """The texts of a file's examples whose retrieval intent (`faq/<topic>`) `wanted` accepts, read
+    by Rasa's own loader (entity annotations and all)."""
+    from rasa.shared.nlu.constants import INTENT_RESPONSE_KEY, TEXT
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return [m.get(TEXT) for m in load_data(path).intent_examples if wanted(str(m.get(INTENT_RESPONSE_KEY) or ""))]
 
 
 def main() -> int:

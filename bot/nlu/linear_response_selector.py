@@ -34,6 +34,7 @@ from rasa.shared.nlu.training_data import util
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 from bot.nlu import model_files
+from bot.nlu.sentence_featurizer import unit_sentence_embedding
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class LinearResponseSelector(GraphComponent):
         self._all_retrieval_intents = sorted(training_data.retrieval_intents)
         self._asked_examples = {}
         for key in self._config["asked_only"]:
-            vectors = [_unit_embedding(m) for m in examples if m.get(INTENT_RESPONSE_KEY) == key]
+            vectors = [unit_sentence_embedding(m, None, "the FAQ selector") for m in examples
+                       if m.get(INTENT_RESPONSE_KEY) == key]
             vectors = [v for v in vectors if v is not None]
             if vectors:
                 self._asked_examples[key] = np.stack(vectors)
@@ -145,23 +147,13 @@ class LinearResponseSelector(GraphComponent):
             examples = self._asked_examples.get(key)
             if examples is None or probabilities.max() <= 0:
                 return probabilities
-            embedding = _unit_embedding(message)
+            embedding = unit_sentence_embedding(message, examples.shape[1], "the FAQ selector's asked_only check")
             # no embedding (the encoder failed): keep the answer; the crisis lines harm no one who asked
             if embedding is None or float((examples @ embedding).max()) >= float(self._config["asked_only"][key]):
                 return probabilities
             probabilities = probabilities.copy()
             probabilities[int(np.argmax(probabilities))] = 0.0
             probabilities /= probabilities.sum() or 1.0
-
-
-def _unit_embedding(message: Message) -> Optional[np.ndarray]:
-    """The message's sentence embedding (the dense sentence feature, scaled for the intent model), at unit length."""
-    dense = message.get_dense_features(TEXT)[1]
-    if dense is None:
-        return None
-    vector = np.asarray(dense.features, dtype=np.float32).reshape(-1)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 and np.isfinite(norm) else None
 
 
 def _features(messages: List[Message]) -> scipy.sparse.csr_matrix:

@@ -24,6 +24,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.sentence_featurizer import unit_sentence_embedding
 from risk.constants import RISK_INTENT
 
 logger = logging.getLogger(__name__)
@@ -142,28 +143,10 @@ class RiskDetector(GraphComponent):
         return messages
 
     def _sentence_embedding(self, message: Message) -> Optional[Any]:
-        """The message's sentence embedding from SentenceEncoderFeaturizer, back to unit length
-        (the featurizer scales it for the intent model), or None: then the n-grams judge alone.
-        Never raises: a missing or odd feature must not cost the message its verdict."""
+        """The message's unit sentence embedding, or None: then the n-grams judge alone."""
         if not self._config["read_sentence_embedding"] or not getattr(self._classifier, "reads_embeddings", False):
             return None
-        import numpy as np
-
-        try:
-            sentence = message.get_dense_features(TEXT)[1]
-            if sentence is None:
-                return None
-            vector = np.asarray(sentence.features, dtype=np.float32).reshape(-1)
-        except Exception:  # e.g. dense features of different kinds that Rasa cannot combine
-            logger.exception("Sentence feature unreadable; this message's risk is read by n-grams alone.")
-            return None
-        if vector.size != self._classifier.encoder_coef.shape[0]:
-            # another dense featurizer in the pipeline: not the embedding the gates were trained on
-            logger.warning("Sentence feature has %d dimensions, the risk classifier reads %d; n-grams alone.",
-                           vector.size, self._classifier.encoder_coef.shape[0])
-            return None
-        norm = float(np.linalg.norm(vector))
-        return vector / norm if norm > 0 else None
+        return unit_sentence_embedding(message, self._classifier.encoder_coef.shape[0], "the risk classifier")
 
     def _annotate(self, message: Message) -> None:
         intent = message.get(INTENT) or {}

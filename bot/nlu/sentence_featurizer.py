@@ -111,3 +111,26 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         from sentence_encoder import EMBEDDING_DIM
 
         return EMBEDDING_DIM
+
+
+def unit_sentence_embedding(message: Message, size: Optional[int], reader: str) -> Optional[np.ndarray]:
+    """The message's sentence embedding as SentenceEncoderFeaturizer wrote it, back to unit length
+    (the featurizer scales it for the intent model), or None. Never raises: the components that
+    read it run before the risk verdict, and an odd feature must not cost the message its verdict.
+    `size`: the dimensions `reader` (a component's name, for the log) was trained on; None while
+    it trains."""
+    try:
+        sentence = message.get_dense_features(TEXT)[1]
+        if sentence is None:
+            return None
+        vector = np.asarray(sentence.features, dtype=np.float32).reshape(-1)
+    except Exception:  # e.g. dense features of different kinds that Rasa cannot combine
+        logger.exception("Sentence feature unreadable; %s goes without it.", reader)
+        return None
+    if size is not None and vector.size != size:
+        # another dense featurizer in the pipeline: not the embedding the reader was trained on
+        logger.warning("Sentence feature has %d dimensions, %s reads %d; it goes without it.",
+                       vector.size, reader, size)
+        return None
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 and np.isfinite(norm) else None

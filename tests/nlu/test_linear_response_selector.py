@@ -106,3 +106,27 @@ def test_an_asked_only_answer_is_kept_when_the_message_has_no_embedding(tmp_path
                                   "sentence", TEXT, "counts"))
     selector.process([message])
     assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/what_is"
+
+
+def test_an_odd_sentence_feature_keeps_the_answer_and_raises_nothing(tmp_path):
+    """Another dense featurizer in the pipeline: the check cannot read the embedding, and the
+    message must still reach the risk verdict after this component."""
+    selector = _asked_only_selector(tmp_path)
+    message = Message({TEXT: "what is it"})
+    message.add_features(Features(np.array([[0.0, 0.0, 1.0, 0.0, 5.0]], dtype=np.float32), "sentence", TEXT, "other"))
+    selector._model = _FixedRanking(selector._model, "faq/what_is")
+    selector.process([message])
+    assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/what_is"
+
+
+class _FixedRanking:
+    """The trained model's classes, always ranking one topic first (the odd feature has another width)."""
+
+    def __init__(self, model, topic):
+        self.classes_ = model.classes_
+        self._top = list(model.classes_).index(topic)
+
+    def predict_proba(self, features):
+        probabilities = np.full((features.shape[0], len(self.classes_)), 0.1)
+        probabilities[:, self._top] = 0.8
+        return probabilities
