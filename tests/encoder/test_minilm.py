@@ -6,6 +6,7 @@ model that is installed but wrong fails: only "not installed" is a reason to ski
 """
 from __future__ import annotations
 
+import math
 import threading
 import zipfile
 from importlib import metadata
@@ -170,12 +171,51 @@ def test_concurrent_threads_get_the_sequential_results(encoder):
         np.testing.assert_allclose(got, np.roll(expected, -index, axis=0), atol=1e-5, rtol=0)
 
 
-def test_blas_thread_limit_is_scoped_to_the_forward_pass(encoder):
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
-    encoder.encode(TEXTS)
-    after = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
-    assert after == before
+def test_thread_count_gives_the_same_embeddings_and_its_own_session(encoder):
+    one = encoder.encode(TEXTS, threads=1)
+    two = encoder.encode(TEXTS, threads=2)
+    np.testing.assert_allclose(one, two, atol=1e-5, rtol=0)
+    sessions = encoder._sessions
+    assert sessions[1].get_session_options().intra_op_num_threads == 1
+    assert sessions[2].get_session_options().intra_op_num_threads == 2
+
+
+def test_layers_match_a_plain_numpy_bert_layer(encoder):
+    """The graph's first layer against BERT's arithmetic written out (guards the graph's wiring)."""
+    import onnxruntime
+
+    from sentence_encoder.graph import build_layers_graph
+    from sentence_encoder.minilm import _layer_norm, _parse_safetensors, _read_model_files
+
+    weights, _, _ = _read_model_files(None)
+    tensors = _parse_safetensors(weights)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 384)).astype(np.float32)
+    key_bias = np.zeros((2, 1, 1, 5), dtype=np.float32)
+    key_bias[1, ..., 3:] = -1e9  # second text: two padding tokens
+    session = onnxruntime.InferenceSession(build_layers_graph(tensors, layers=1), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"x": x, "key_bias": key_bias})
+
+    p = "encoder.layer.0."
+
+    def dense(h, name):
+        return h @ tensors[p + name + ".weight"].T + tensors[p + name + ".bias"]
+
+    def heads(h):
+        return h.reshape(2, 5, 12, 32).transpose(0, 2, 1, 3)
+
+    q, k, v = (heads(dense(x, "attention.self." + n)) for n in ("query", "key", "value"))
+    scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(32) + key_bias
+    probs = np.exp(scores - scores.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    context = (probs @ v).transpose(0, 2, 1, 3).reshape(2, 5, 384)
+    h1 = _layer_norm(dense(context, "attention.output.dense") + x, tensors[p + "attention.output.LayerNorm.weight"],
+                     tensors[p + "attention.output.LayerNorm.bias"])
+    inner = dense(h1, "intermediate.dense")
+    gelu = inner * 0.5 * (1 + np.vectorize(lambda z: math.erf(z / math.sqrt(2)))(inner).astype(np.float32))
+    expected = _layer_norm(dense(gelu, "output.dense") + h1, tensors[p + "output.LayerNorm.weight"],
+                           tensors[p + "output.LayerNorm.bias"])
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
 
 
 def test_get_encoder_is_one_shared_instance(encoder):
