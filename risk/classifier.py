@@ -35,6 +35,7 @@ N_GATES = 3  # clear, risk, imminent: the binary models, in this order
 # gates blended in logit space, situations as probabilities.
 ENCODER_WEIGHT = 0.3
 ENCODER_SITUATION_WEIGHT = 0.3
+ENCODER_HIDDEN = 256  # units of the sentence-embedding gates' hidden layer
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,11 @@ class SituationClassifier:
     `scores()` is thread-safe.
 
     When trained with sentence embeddings, the same gates and situation model also exist over the
-    all-MiniLM-L6-v2 embedding (encoder_coef) and are blended into the whole message's reading:
-    on the development split (scripts/tune_risk.py --quick) the right resource went 88.6% -> 89.7%
-    and false alarms 6.4% -> 5.6%, imminent 95.2% -> 94.8% (docs/RISK.md). English only: the judge
-    passes no embedding for Spanish, where the encoder lost recall."""
+    all-MiniLM-L6-v2 embedding and are blended into the whole message's reading: on the development
+    split (scripts/tune_risk.py --quick) the right resource went 88.6% -> 89.7% and false alarms
+    6.4% -> 5.6%, imminent 95.2% -> 94.8% (docs/RISK.md). In the fourth round the gates got one
+    hidden layer (encoder_hidden): right resource 92.3% -> 93.4%, false alarms 5.5% -> 3.8%.
+    English only: the judge passes no embedding for Spanish, where the encoder lost recall."""
 
     word_vectorizer: object
     char_vectorizer: object
@@ -142,9 +144,12 @@ class SituationClassifier:
     intercept: Optional[np.ndarray] = field(default=None, repr=False)
     situation_names: Tuple[str, ...] = ()
     population_names: Tuple[str, ...] = ()  # their columns follow the situations' in `coef`
-    # Sentence-embedding gates (trained when `train` gets embeddings): the same three gates and the
-    # situation model as linear models over the message's all-MiniLM-L6-v2 embedding, blended with
-    # the n-gram reading of the whole message (ENCODER_WEIGHT). Columns as in `coef`.
+    # Sentence-embedding gates (trained when `train` gets embeddings): the same three gates over the
+    # message's all-MiniLM-L6-v2 embedding (one hidden layer: weights and bias of each layer), and
+    # the situation model as a linear model over it (columns as the situations' in `coef`), blended
+    # with the n-gram reading of the whole message (ENCODER_WEIGHT, ENCODER_SITUATION_WEIGHT).
+    encoder_hidden: Optional[Tuple[np.ndarray, np.ndarray]] = field(default=None, repr=False)
+    encoder_gates: Optional[Tuple[np.ndarray, np.ndarray]] = field(default=None, repr=False)
     encoder_coef: Optional[np.ndarray] = field(default=None, repr=False)
     encoder_intercept: Optional[np.ndarray] = field(default=None, repr=False)
     _normalise: Optional[Normaliser] = field(default=None, repr=False, compare=False)
@@ -161,21 +166,31 @@ class SituationClassifier:
 
     def _train_encoder_gates(self, examples: Sequence[Example], embeddings: np.ndarray, c: float, seed: int) -> None:
         from sklearn.linear_model import LogisticRegression
+        from sklearn.neural_network import MLPClassifier
 
-        def fit(rows, target):
-            return LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(embeddings[rows], target)
-
-        everything = np.arange(len(examples))
-        gates = [fit(everything, np.array([e.tier == "clear" for e in examples], dtype=np.int8)),
-                 fit(everything, np.array([e.tier != "none" for e in examples], dtype=np.int8)),
-                 fit(everything, np.array([e.tier == "clear" and e.imminent for e in examples], dtype=np.int8))]
+        # The three gates share one hidden layer: a linear model over the embedding could not tell
+        # "I attempted suicide at 17, I'm 38 now and well" from a disclosure (development split,
+        # English, at the recall of 92%: false alarms 4.3% with linear gates, 2.1% with this layer)
+        targets = np.array([[e.tier == "clear", e.tier != "none", e.tier == "clear" and e.imminent]
+                            for e in examples], dtype=np.int8)
+        gates = MLPClassifier(hidden_layer_sizes=(ENCODER_HIDDEN,), alpha=1e-3, early_stopping=True,
+                              max_iter=200, random_state=seed).fit(embeddings, targets)
+        self.encoder_hidden = (gates.coefs_[0].astype(np.float32), gates.intercepts_[0].astype(np.float32))
+        self.encoder_gates = (gates.coefs_[1].astype(np.float32), gates.intercepts_[1].astype(np.float32))
         clear_rows = [i for i, e in enumerate(examples) if e.tier == "clear"]
-        situation = fit(clear_rows, _situation_labels(examples, clear_rows))
+        situation = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(
+            embeddings[clear_rows], _situation_labels(examples, clear_rows))
         if tuple(situation.classes_) != self.situation_names:
             raise ValueError("the encoder's situations differ from the n-gram model's")
-        self.encoder_coef = np.ascontiguousarray(
-            np.hstack([g.coef_.T for g in gates] + [situation.coef_.T]).astype(np.float32))
-        self.encoder_intercept = np.concatenate([g.intercept_ for g in gates] + [situation.intercept_]).astype(np.float32)
+        self.encoder_coef = np.ascontiguousarray(situation.coef_.T.astype(np.float32))
+        self.encoder_intercept = situation.intercept_.astype(np.float32)
+
+    def _encoder_gate_logits(self, embedding: np.ndarray) -> np.ndarray:
+        """clear, risk, imminent logits of the sentence embedding (the gates' hidden layer, ReLU)."""
+        weights, bias = self.encoder_hidden
+        hidden = np.maximum(embedding @ weights + bias, 0.0)
+        weights, bias = self.encoder_gates
+        return hidden @ weights + bias
 
     @classmethod
     def _train_ngrams(cls, examples: Sequence[Example], c: float, features: str, seed: int) -> "SituationClassifier":
@@ -291,10 +306,11 @@ class SituationClassifier:
         # and imminent, where any sentence counts
         whole = np.array([raw[0, 0], raw[0, 1], raw[:, 2].max()], dtype=np.float32)
         if embedding is not None and self.encoder_coef is not None:
-            encoded = np.asarray(embedding, dtype=np.float32).reshape(-1) @ self.encoder_coef + self.encoder_intercept
-            whole = (1 - ENCODER_WEIGHT) * whole + ENCODER_WEIGHT * encoded[:N_GATES]
+            embedding = np.asarray(embedding, dtype=np.float32).reshape(-1)
+            whole = (1 - ENCODER_WEIGHT) * whole + ENCODER_WEIGHT * self._encoder_gate_logits(embedding)
+            encoded = embedding @ self.encoder_coef + self.encoder_intercept
             situations = ((1 - ENCODER_SITUATION_WEIGHT) * situations
-                          + ENCODER_SITUATION_WEIGHT * _softmax(encoded[N_GATES:]))
+                          + ENCODER_SITUATION_WEIGHT * _softmax(encoded))
         clear, risk, imminent = (float(v) for v in 1.0 / (1.0 + np.exp(-whole)))
         return Scores(
             clear=clear,

@@ -68,12 +68,31 @@ def with_embeddings():
 def test_sentence_embedding_is_blended_into_the_whole_message(with_embeddings):
     classifier, encoder = with_embeddings
     assert classifier.reads_embeddings
-    assert classifier.encoder_coef.shape == (384, 3 + len(classifier.situation_names))
+    assert classifier.encoder_coef.shape == (384, len(classifier.situation_names))
+    assert classifier.encoder_hidden[0].shape[0] == 384 and classifier.encoder_gates[0].shape[1] == 3
     text = "I took all of my pills twenty minutes ago"
     alone, blended = classifier.scores(text), classifier.scores(text, encoder.encode_one(text))
     assert (alone.clear, alone.imminent, alone.risk) != (blended.clear, blended.imminent, blended.risk)
     assert alone.clear_piece == blended.clear_piece  # sentences are read by n-grams only
     assert abs(sum(blended.situations.values()) - 1.0) < 1e-4
+
+
+def test_embedding_gates_compute_what_sklearn_computes(with_embeddings):
+    """The gates' forward pass is numpy (no sklearn call per message): the same probabilities as the
+    MLP it was read from, trained again the same way."""
+    from sklearn.neural_network import MLPClassifier
+
+    from risk.classifier import ENCODER_HIDDEN
+
+    classifier, encoder = with_embeddings
+    examples = load_examples()[::30]
+    vectors = encoder.encode([e.text for e in examples])
+    targets = np.array([[e.tier == "clear", e.tier != "none", e.tier == "clear" and e.imminent] for e in examples],
+                       dtype=np.int8)
+    mlp = MLPClassifier(hidden_layer_sizes=(ENCODER_HIDDEN,), alpha=1e-3, early_stopping=True, max_iter=200,
+                        random_state=2026).fit(vectors, targets)
+    ours = 1.0 / (1.0 + np.exp(-np.array([classifier._encoder_gate_logits(v) for v in vectors[:20]])))
+    np.testing.assert_allclose(ours, mlp.predict_proba(vectors[:20]), atol=1e-4)
 
 
 def test_embedding_gates_survive_save_and_load(with_embeddings, tmp_path):
