@@ -7,8 +7,9 @@ evaluation share one implementation.
     screen     ask directly whether the person is thinking of suicide (distress without
                explicit risk), the way crisis counsellors and the C-SSRS screener do
     screen_no  a clear "no" to the screening question: acknowledge, offer the next step
-    followup   after a crisis reply, a short or unclear answer ("ok", "idk", "no", "2", "hi")
-               continues the supportive conversation instead of a topic menu
+    followup   after a crisis reply, an answer that asks nothing of the assistant ("ok", "idk",
+               "2", "I gave him the narcan") continues the supportive conversation instead of
+               a topic menu
     None       stay out of the way: the other policies answer as usual, nothing is added
 """
 from __future__ import annotations
@@ -21,12 +22,12 @@ from risk.constants import LANGUAGES, POPULATIONS, RISK_INTENT, SITUATIONS
 
 WINDOW = 5  # user turns that make up "recently"
 FOLLOWUP_TURNS = 3  # user turns after a crisis reply that a short answer still belongs to
-SHORT_WORDS = 4  # a message of at most this many words is a short answer
 BUILDUP_TURNS = 3  # risk built up over this many messages...
 BUILDUP_SIGNALS = 2  # ...with at least this many weak signals asks the screening question
 WEAK_SCORE = 0.2  # a message whose best situation or distress score reaches this is a weak signal
-# After a crisis reply, a short message is "still here" ("ok", "idk", "no", "2", "hi"), unless it
-# asks for something the assistant answers: then it gets that answer.
+# After a crisis reply, a message is "still here" ("ok", "idk", "no", "2", "hi", "ok im calling his
+# sister"), unless it asks for something the assistant answers: then it gets that answer. (A word
+# limit here sent "I gave him the narcan" to the not-understood menu.)
 _REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_frequency_duration",
                     "ask_right_for_me", "show_topics", "bot_challenge", "continue_form", "restart_form"}
 _DENY_INTENTS = {"deny"}
@@ -51,7 +52,6 @@ class UserTurn:
     populations: Tuple[str, ...] = ()
     lang: Optional[str] = None
     intent: Optional[str] = None
-    words: int = 0
     opens_with_no: bool = False
     hedged: bool = False
     score: float = 0.0
@@ -76,7 +76,6 @@ class UserTurn:
             populations=tuple(p for p in (risk.get("population") or ()) if p in POPULATIONS),
             lang=risk.get("lang") if risk.get("lang") in LANGUAGES else None,
             intent=intent,
-            words=len(text.split()) if isinstance(text, str) else 0,
             opens_with_no=isinstance(text, str) and bool(_OPENS_WITH_NO.match(text)),
             hedged=isinstance(text, str) and bool(_HEDGE.search(text)),
             score=float(risk.get("score") or 0.0),
@@ -137,7 +136,7 @@ def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     recent = earlier[-WINDOW:]
     since_crisis = _turns_since_crisis(earlier)
     if since_crisis is not None and since_crisis < FOLLOWUP_TURNS:
-        if latest.tier == "uncertain" or (latest.words <= SHORT_WORDS and latest.intent not in _REQUEST_INTENTS):
+        if latest.tier == "uncertain" or latest.intent not in _REQUEST_INTENTS:
             return make("followup", _recent_situation(earlier), "after_crisis")
         return None
     if since_crisis is not None and since_crisis < WINDOW:

@@ -292,6 +292,16 @@ def test_short_answers_after_a_crisis_reply_continue_the_support(chat, answer, i
     assert chat.bot_turn(["utter_default", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
 
 
+@pytest.mark.parametrize("answer, intent", [("I gave him the narcan", "nlu_fallback"),
+                                             ("ok im calling his sister now", "inform"),
+                                             ("gracias, ya llegó la ambulancia", "thank")])
+def test_longer_answers_that_ask_nothing_continue_the_support(chat, answer, intent):
+    chat.user("(he collapsed and isn't breathing)", risk=verdict("clear", "medical_emergency"))
+    chat.bot_turn()
+    chat.user(answer, intent=intent, risk=verdict("none"))
+    assert chat.bot_turn(["utter_default", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
+
+
 def test_a_real_question_after_a_crisis_reply_is_answered(chat):
     chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
     chat.bot_turn()
