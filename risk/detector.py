@@ -137,11 +137,12 @@ class RiskDetectorCore:
             # sentence by sentence: a long message then only runs, on each sentence,
             # the matchers that sentence's words can trigger
             for s_start, s_end in ctx.sentence_spans():
-                present = set(ctx.lemmas[s_start:s_end]) | set(ctx.lowers[s_start:s_end])
+                candidates = set(self.p.always_run)
+                for word in set(ctx.lemmas[s_start:s_end]) | set(ctx.lowers[s_start:s_end]):
+                    candidates.update(self.p.triggered_by.get(word, ()))
                 span = doc[s_start:s_end]
-                for matcher, trigger in self.p.matchers:
-                    if trigger is None or not trigger.isdisjoint(present):
-                        matches.extend((m, s_start + a, s_start + b) for m, a, b in matcher(span))
+                for index in sorted(candidates):
+                    matches.extend((m, s_start + a, s_start + b) for m, a, b in self.p.matchers[index][0](span))
             place_matches = self.p.places(doc)
 
         hits: Dict[str, _Hit] = {}

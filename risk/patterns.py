@@ -98,6 +98,13 @@ class PatternSet:
             self._add_phrases(f"pop.{population}", phrases, vocabulary)
 
         self.matchers = [m for key, pats in self.key_patterns.items() for m in self._build_matchers(key, pats)]
+        # which matchers a word can trigger (a sentence looks up its own words instead of testing
+        # every matcher's words against it), and those that always run
+        self.always_run = tuple(i for i, (_, trigger) in enumerate(self.matchers) if trigger is None)
+        self.triggered_by: Dict[str, Tuple[int, ...]] = {}
+        for i, (_, trigger) in enumerate(self.matchers):
+            for word in trigger or ():
+                self.triggered_by[word] = self.triggered_by.get(word, ()) + (i,)
 
         self.places = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.places.add("outside_us_place", [self.nlp.make_doc(str(p)) for p in data["outside_us_places"]])
