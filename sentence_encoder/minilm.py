@@ -348,8 +348,9 @@ class MiniLMEncoder:
         self._pos_type = pos_type
         self._emb_ln_g = tensors["embeddings.LayerNorm.weight"]
         self._emb_ln_b = tensors["embeddings.LayerNorm.bias"]
-        self._graph = _build_graph(tensors)
+        self._tensors = tensors  # views into the weights file: a session for another thread count is built from them
         self._sessions: Dict[int, object] = {}  # onnxruntime sessions by thread count, made on first use
+        self._first_graph: Optional[bytes] = _build_graph(tensors)  # built now, so a broken install fails at load
         self._lock = threading.Lock()
 
     @classmethod
@@ -462,7 +463,10 @@ class MiniLMEncoder:
             options.inter_op_num_threads = 1
             # onnxruntime spins its idle threads by default: CPU the web server needs
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            session = onnxruntime.InferenceSession(self._graph, options, providers=["CPUExecutionProvider"])
+            # no memory arena: it keeps the largest batch's buffers for the life of the process
+            options.enable_cpu_mem_arena = False
+            graph, self._first_graph = self._first_graph or _build_graph(self._tensors), None  # 40 MB not kept
+            session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
             self._sessions[threads] = session
         return session
 
