@@ -38,6 +38,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from sentence_encoder.graph import HIDDEN, LAYER_NORM_EPS
+
 __all__ = [
     "EMBEDDING_DIM",
     "MAX_TOKENS",
@@ -59,7 +61,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-EMBEDDING_DIM = 384
+EMBEDDING_DIM = HIDDEN
 """Width of every embedding this module returns."""
 
 MAX_TOKENS = 128
@@ -99,7 +101,7 @@ _TOKENIZER_FILE = "tokenizer.json"
 # weights, so these are facts, not options.
 _VOCAB = 30522
 _MAX_POSITIONS = 512
-_LN_EPS = np.float32(1e-12)
+_LN_EPS = np.float32(LAYER_NORM_EPS)
 _MASK_NEG = np.float32(-1e9)  # added to scores of padding keys: exp() underflows to exactly 0
 
 

@@ -84,7 +84,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         messages = [m for m in training_data.training_examples if m.get(TEXT)]
-        # training has the machine to itself: every core (serving keeps one BLAS thread)
+        # training has the machine to itself: every core (serving keeps one thread)
         self._featurize(messages, batch_size=int(self._config["batch_size"]), threads=os.cpu_count() or 1)
         return training_data
 
