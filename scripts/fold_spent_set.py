@@ -53,8 +53,14 @@ def _turn_rows(folder: Path) -> Iterator[Dict]:
                        "imminent": bool(turn.get("imminent")), "populations": [], "lang": lang}
 
 
+def target_file(folder: Path) -> Path:
+    return Path(TRAINING_DIR) / f"spent_{folder.name}.jsonl"
+
+
 def fold(folder: Path) -> List[Dict]:
-    seen = {" ".join(example.text.lower().split()) for example in load_examples()}
+    # every training file but this set's own (running it again rewrites that file, not empties it)
+    others = [str(p) for p in sorted(Path(TRAINING_DIR).glob("*.jsonl")) if p != target_file(folder)]
+    seen = {" ".join(example.text.lower().split()) for example in load_examples(others)}
     rows = []
     for row in list(_message_rows(folder)) + list(_turn_rows(folder)):
         key = " ".join(row["text"].lower().split())
@@ -70,7 +76,7 @@ def main() -> None:
     parser.add_argument("folder", type=Path, help="a spent frozen set, e.g. tests/risk_eval/frozen_v3")
     args = parser.parse_args()
     rows = fold(args.folder)
-    target = Path(TRAINING_DIR) / f"spent_{args.folder.name}.jsonl"
+    target = target_file(args.folder)
     with open(target, "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
