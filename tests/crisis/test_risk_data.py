@@ -89,3 +89,17 @@ def test_no_message_of_the_live_frozen_set_is_in_any_training_data():
             for line in (item.get("examples") or "").splitlines():
                 training.add(_norm(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])))
     assert sorted(frozen & training) == []
+
+
+def test_folding_a_spent_set_again_gives_the_same_training_file():
+    """scripts/fold_spent_set.py is how a spent set became training data; running it again must
+    rewrite that file unchanged, not skip every row as already known."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fold_spent_set", "scripts/fold_spent_set.py")
+    fold_spent_set = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fold_spent_set)
+    folder = Path("tests/risk_eval/frozen_v4")
+    with open(fold_spent_set.target_file(folder), encoding="utf-8") as fh:
+        written = [json.loads(line) for line in fh if line.strip()]
+    assert len(written) > 1000 and fold_spent_set.fold(folder) == written
