@@ -21,7 +21,7 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 from risk.constants import LANGUAGES, POPULATIONS, RISK_INTENT, SITUATIONS
 
 WINDOW = 5  # user turns that make up "recently"
-FOLLOWUP_TURNS = 3  # user turns after a crisis reply that a short answer still belongs to
+FOLLOWUP_TURNS = 3  # user turns after a crisis reply that an answer asking nothing still belongs to
 BUILDUP_TURNS = 3  # risk built up over this many messages...
 BUILDUP_SIGNALS = 2  # ...with at least this many weak signals asks the screening question
 WEAK_SCORE = 0.2  # a message whose best situation or distress score reaches this is a weak signal
