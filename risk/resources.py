@@ -17,7 +17,7 @@ from risk.constants import LANGUAGES, POPULATIONS, SITUATIONS
 
 DATA_FILE = os.path.join(os.path.dirname(__file__), "data", "crisis_resources.yml")
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
-DIALOGUE_STEPS = ("screen", "screen_no", "followup", "keep_talking", "form_paused")
+DIALOGUE_STEPS = ("screen", "screen_no", "followup", "followup_emergency", "keep_talking", "form_paused")
 
 
 @functools.lru_cache(maxsize=1)

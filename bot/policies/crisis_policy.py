@@ -10,7 +10,7 @@ latest user message:
                [action_deactivate_loop utter_crisis_form_paused] utter_crisis_keep_talking
     screen     [action_deactivate_loop utter_crisis_form_paused] utter_crisis_screen
     screen_no  utter_crisis_screen_no
-    followup   utter_crisis_followup
+    followup   utter_crisis_followup (utter_crisis_followup_emergency after an emergency reply)
     (each ends with action_listen)
 
 Why a policy and not only rules: rules cannot choose the response from the risk verdict or
@@ -48,7 +48,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.policies import action_timeout
-from risk.constants import LANGUAGES, SITUATIONS
+from risk.constants import EMERGENCY_SITUATIONS, LANGUAGES, SITUATIONS
 from risk.dialogue import CrisisDecision, UserTurn, decide
 from risk.resources import response_name
 
@@ -140,6 +140,8 @@ class CrisisPolicy(Policy):
             plan += pause + [utter("keep_talking")]
         elif decision.kind == "screen":
             plan = pause + [utter("screen")]
+        elif decision.kind == "followup" and decision.situation in EMERGENCY_SITUATIONS:
+            plan = [utter("followup_emergency") or utter("followup")]  # 911 first again
         else:  # screen_no, followup
             plan = [utter(decision.kind)]
         return [name for name in plan if name] + [ACTION_LISTEN_NAME]

@@ -299,7 +299,8 @@ def test_longer_answers_that_ask_nothing_continue_the_support(chat, answer, inte
     chat.user("(he collapsed and isn't breathing)", risk=verdict("clear", "medical_emergency"))
     chat.bot_turn()
     chat.user(answer, intent=intent, risk=verdict("none"))
-    assert chat.bot_turn(["utter_default", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
+    # after an emergency reply the follow-up puts 911 first again
+    assert chat.bot_turn(["utter_default", "action_listen"]) == ["utter_crisis_followup_emergency", "action_listen"]
 
 
 def test_a_real_question_after_a_crisis_reply_is_answered(chat):
