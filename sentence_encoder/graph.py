@@ -3,7 +3,7 @@
 onnxruntime runs the layers (its MLAS kernels fuse what numpy would run as separate passes: about
 4x faster than numpy with OpenBLAS on this project's 2-core machines, with the same numbers to
 float32 precision). No exported model is downloaded or stored: the graph is built in memory each
-time the encoder loads (~0.3 s), from the weights whose sha256 was just checked, so there is no
+time the encoder loads (~0.5 s), from the weights whose sha256 was just checked, so there is no
 second model file to pin. Plain BERT, written with standard opset-18 operators; onnxruntime's
 optimiser fuses LayerNormalization and the erf GELU itself.
 
