@@ -37,7 +37,8 @@ BUTTONS = {
     "followup": {
         "en": [("Show the numbers again", "/express_risk"), ("Find a therapist", "I want to find a therapist")],
         "es": [("Ver los números otra vez", "/express_risk"), ("Buscar terapeuta", "I want to find a therapist")],
-    },}
+    },
+}
 BUTTONS["followup_emergency"] = BUTTONS["followup"]
 MARKED = {"reply": "reply", "dialogue": None}
 MARKED_STEPS = {"screen": "screen", "followup": "followup", "followup_emergency": "followup"}

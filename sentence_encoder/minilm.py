@@ -352,8 +352,11 @@ class MiniLMEncoder:
         self._emb_ln_b = tensors["embeddings.LayerNorm.bias"]
         self._tensors = tensors  # views into the weights file: a session for another thread count is built from them
         self._sessions: Dict[int, object] = {}  # onnxruntime sessions by thread count, made on first use
-        self._first_graph: Optional[bytes] = _build_graph(tensors)  # built now, so a broken install fails at load
+        self._first_graph: Optional[bytes] = _build_graph(tensors)
         self._lock = threading.Lock()
+        # the serving session is made now: a broken install fails at start, and the first visitor's
+        # message does not pay for it
+        self._session(1)
 
     @classmethod
     def load(

@@ -89,10 +89,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize([m for m in messages if m.get(TEXT) is not None], batch_size=1)
+        self._featurize([m for m in messages if m.get(TEXT) is not None], batch_size=1, serving=True)
         return messages
 
-    def _featurize(self, messages: List[Message], batch_size: int, threads: int = 1) -> None:
+    def _featurize(self, messages: List[Message], batch_size: int, threads: int = 1, serving: bool = False) -> None:
         if not messages:
             return
         # An empty text still gets a (zero) feature so every message has the same feature set.
@@ -100,8 +100,15 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         vectors = np.zeros((len(texts), self._encoder_dim()), dtype=np.float32)
         non_empty = [i for i, text in enumerate(texts) if text.strip()]
         if non_empty:
-            vectors[non_empty] = self._encoder.encode([texts[i] for i in non_empty], batch_size=batch_size,
-                                                      threads=threads)
+            try:
+                vectors[non_empty] = self._encoder.encode([texts[i] for i in non_empty], batch_size=batch_size,
+                                                          threads=threads)
+            except Exception:
+                if not serving:
+                    raise
+                # a failing encoder (onnxruntime, memory) must not stop the parse: the message keeps
+                # a zero feature of the usual width, and the risk check reads its n-grams alone
+                logger.exception("The sentence encoder failed; the message goes on with a zero sentence feature.")
             vectors *= float(self._config["scale"])
         for message, vector in zip(messages, vectors):
             self.add_features_to_message(sequence=None, sentence=vector[np.newaxis, :], attribute=TEXT, message=message)

@@ -54,6 +54,16 @@ def test_empty_text_gets_a_zero_feature(featurizer):
     assert not _sentence(message).any()
 
 
+def test_a_failing_encoder_leaves_a_zero_feature_and_the_parse_goes_on(featurizer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("onnxruntime: cannot allocate")
+
+    monkeypatch.setattr(featurizer._encoder, "encode", broken)
+    message = Message({TEXT: "I took all my pills"})
+    featurizer.process([message])
+    assert _sentence(message).shape == (1, EMBEDDING_DIM) and not _sentence(message).any()
+
+
 @pytest.mark.parametrize("bad", [{"batch_size": 0}, {"scale": 0}, {"scale": -1}])
 def test_bad_config_is_refused(bad):
     with pytest.raises(ValueError):
