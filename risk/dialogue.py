@@ -26,8 +26,9 @@ BUILDUP_TURNS = 3  # risk built up over this many messages...
 BUILDUP_SIGNALS = 2  # ...with at least this many weak signals asks the screening question
 WEAK_SCORE = 0.2  # a message whose best situation or distress score reaches this is a weak signal
 # After a crisis reply, a message is "still here" ("ok", "idk", "no", "2", "hi", "ok im calling his
-# sister"), unless it asks for something the assistant answers: then it gets that answer. (A word
-# limit here sent "I gave him the narcan" to the not-understood menu.)
+# sister"), unless it asks for something the assistant answers (one of these intents, in words that
+# ask: `_ASKS`): then it gets that answer. (A word limit here sent "I gave him the narcan" to the
+# not-understood menu.)
 _REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_frequency_duration",
                     "ask_right_for_me", "show_topics", "bot_challenge", "continue_form", "restart_form"}
 _DENY_INTENTS = {"deny"}
@@ -36,11 +37,29 @@ _DENY_INTENTS = {"deny"}
 # something else, or the risk layer read distress in it; its own clear risk still comes first
 # ("no... I have the pills here" is clear), and a hedge makes it unclear ("no... well
 # sometimes", "no but I've thought about it").
+# An interjection may come first ("oh no, nothing like that").
 _OPENS_WITH_NO = re.compile(
-    r"^\W*(?:no+|nope|nah+|naw|never|not really|not at all|not like that|"
-    r"definitely not|of course not|para nada|nunca|claro que no)\b", re.IGNORECASE)
-_HEDGE = re.compile(r"\b(?:but|sometimes|maybe|kind of|sort of|kinda|sorta|not sure|idk|well|"
-                    r"pero|a veces|tal vez|quiz[aá]s?)\b", re.IGNORECASE)
+    r"^\W*(?:(?:oh|ah|um+|uh+|gosh|god|goodness|haha|lol|honestly|ay)\W+)?"
+    r"(?:no+|nope|nah+|naw|never|not really|not at all|not like that|nothing like that|"
+    r"nothing of (?:that|the) sort|definitely not|of course not|para nada|nunca|claro que no)\b",
+    re.IGNORECASE)
+# A yes anywhere, or "not yet", makes a no unclear ("Affirmative. Passive. No plan." read as deny).
+_HEDGE = re.compile(r"\b(?:but|sometimes|maybe|kind of|sort of|kinda|sorta|not sure|idk|well|not yet|"
+                    r"yes|yeah|yea|yep|yup|aye|affirmative|passive(?:ly)?|"
+                    r"pero|a veces|tal vez|quiz[aá]s?|todav[ií]a no)\b", re.IGNORECASE)
+# After a crisis reply, only words that ask get the normal answer: the FAQ model reads almost any
+# sentence as some question ("ok I will note the number" got the confidentiality answer). A
+# question mark, a question's first word, an explicit request, or a button's payload asks.
+_ASKS = re.compile(
+    r"\?|^\s*/"
+    r"|^\W*(?:(?:ok|okay|so|and|also|but|well|thanks|thank you|cool|sorry|hi|hello)\W+)*"
+    r"(?:what|whats|how|hows|when|where|why|who|which|do|does|did|can|could|would|will|is|are|am|should|may|"
+    r"qu[eé]|c[oó]mo|cu[aá]ndo|d[oó]nde|cu[aá]nto|puedo|puede|pueden|tienen|hay)\b"
+    r"|\b(?:i(?:'d| would) like|i (?:want|need) (?:to (?:book|find|see|schedule|start|know)|an? (?:therapist|"
+    r"appointment|session|counsell?or))|find (?:me )?a (?:therapist|counsell?or)|book (?:a|an|me|in)|"
+    r"schedule (?:a|an|me)|tell me|show me|quiero (?:una cita|un terapeuta|saber)|"
+    r"necesito (?:una cita|un terapeuta))\b",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,7 @@ class UserTurn:
     intent: Optional[str] = None
     opens_with_no: bool = False
     hedged: bool = False
+    asks: bool = False
     score: float = 0.0
     distress: float = 0.0
     # what the assistant's crisis layer did right after this message
@@ -78,6 +98,7 @@ class UserTurn:
             intent=intent,
             opens_with_no=isinstance(text, str) and bool(_OPENS_WITH_NO.match(text)),
             hedged=isinstance(text, str) and bool(_HEDGE.search(text)),
+            asks=isinstance(text, str) and bool(_ASKS.search(text)),
             score=float(risk.get("score") or 0.0),
             distress=float(risk.get("distress") or 0.0),
             crisis_answered=crisis_answered,
@@ -136,7 +157,7 @@ def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     recent = earlier[-WINDOW:]
     since_crisis = _turns_since_crisis(earlier)
     if since_crisis is not None and since_crisis < FOLLOWUP_TURNS:
-        if latest.tier == "uncertain" or latest.intent not in _REQUEST_INTENTS:
+        if latest.tier == "uncertain" or latest.intent not in _REQUEST_INTENTS or not latest.asks:
             return make("followup", _recent_situation(earlier), "after_crisis")
         return None
     if since_crisis is not None and since_crisis < WINDOW:

@@ -237,6 +237,8 @@ def test_a_no_is_acknowledged_and_the_conversation_goes_back_to_normal(chat):
     ("nope. i just miss my friends", "nlu_fallback"),
     ("No, never. I want to feel like myself again", "faq"),
     ("para nada, solo estoy cansada", "nlu_fallback"),
+    ("Oh no, nothing like that. Just a long week.", "inform"),
+    ("Nothing of the sort, I am simply tired.", "nlu_fallback"),
 ])
 def test_a_no_in_the_persons_own_words_is_a_no(chat, answer, intent):
     chat.user("(I am depressed)", risk=verdict("uncertain", distress=0.9))
@@ -253,7 +255,8 @@ def test_a_no_is_a_no_even_when_the_rest_reads_as_distress(chat):
     assert chat.bot_turn() == ["utter_crisis_screen_no", "action_listen"]
 
 
-@pytest.mark.parametrize("answer", ["no... well sometimes", "no but I've thought about it", "nah idk"])
+@pytest.mark.parametrize("answer", ["no... well sometimes", "no but I've thought about it", "nah idk",
+                                    "Yes, passively. No plan.", "no, not yet"])
 def test_a_hedged_no_is_unclear_and_gets_the_crisis_reply(chat, answer):
     chat.user("(I am depressed)", risk=verdict("uncertain", distress=0.9))
     chat.bot_turn()
@@ -301,6 +304,20 @@ def test_longer_answers_that_ask_nothing_continue_the_support(chat, answer, inte
     chat.user(answer, intent=intent, risk=verdict("none"))
     # after an emergency reply the follow-up puts 911 first again
     assert chat.bot_turn(["utter_default", "action_listen"]) == ["utter_crisis_followup_emergency", "action_listen"]
+
+
+@pytest.mark.parametrize("answer, intent", [("ok ill write the number down", "faq"),
+                                             ("I rang my sister and she's on her way", "faq"),
+                                             ("its fine, used to it by now", "ask_right_for_me"),
+                                             ("It's for a story. Honestly.", "faq")])
+def test_an_answer_the_faq_model_reads_as_a_question_but_that_asks_nothing_continues_the_support(
+        chat, answer, intent):
+    """The FAQ model finds some topic in almost any sentence; after a crisis reply only words that
+    ask get the FAQ's answer."""
+    chat.user("(my husband hit me again)", risk=verdict("clear", "domestic_violence"))
+    chat.bot_turn()
+    chat.user(answer, intent=intent, risk=verdict("none"))
+    assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
 
 
 def test_a_real_question_after_a_crisis_reply_is_answered(chat):
