@@ -46,11 +46,13 @@ def one_start(n: int) -> dict:
     stack = subprocess.Popen([sys.executable, "scripts/run_stack.py"], cwd=ROOT, env=env, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
+        said = []
         for line in stack.stdout:
+            said.append(line.strip())
             if "The assistant is running" in line:
                 break
         else:
-            return {"start": n, "ok": False, "error": "stack did not start"}
+            return {"start": n, "ok": False, "error": "stack did not start", "said": said[-3:]}
         ready_s = time.monotonic() - started
         answer = first_form_answer(token, f"cold-start-{n}-{int(time.time())}")
         return {"start": n, "ok": FIRST_QUESTION in answer.lower(), "ready_s": round(ready_s, 1),
