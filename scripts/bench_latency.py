@@ -3,7 +3,8 @@
 Both bots run as real Rasa servers on this machine in the same run and get the
 same 500 messages, one at a time, each from a new or ongoing conversation (a new
 sender every 10 messages). Prints p50/p95/mean per bot and the messages/s that
-one client sees, then the same with 8 concurrent clients.
+one client sees, then the same with 8 concurrent clients; then two conversations
+of 160 turns each, and how much slower their last ten turns are than their first ten.
 
     .venv/bin/python scripts/bench_latency.py [--messages 500] [--model models/x.tar.gz]
 
@@ -91,6 +92,22 @@ async def measure(url: str, count: int, clients: int, label: str) -> dict:
     }
 
 
+async def long_conversation(url: str, label: str, turns: int = 160, conversations: int = 2) -> dict:
+    """p50 of turns 1-10 and of the last ten turns of `conversations` conversations of `turns`
+    messages each, sent one after another on one sender (nothing expires in between)."""
+    early, late = [], []
+    async with aiohttp.ClientSession(headers=REST_HEADERS) as session:
+        for c in range(conversations):
+            for i in range(turns):
+                start = time.perf_counter()
+                async with session.post(url, json={"sender": f"long-{label}-{c}", "message": MESSAGES[i % len(MESSAGES)]}) as resp:
+                    await resp.read()
+                    assert resp.status == 200, resp.status
+                (early if i < 10 else late if i >= turns - 10 else []).append((time.perf_counter() - start) * 1000)
+    return {"first10_p50": statistics.median(early), "last10_p50": statistics.median(late),
+            "ratio": statistics.median(late) / statistics.median(early)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=500)
@@ -106,7 +123,7 @@ def main() -> None:
         baseline_model = sorted((args.baseline / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1]
         bots.insert(1, ("baseline", baseline_model, True, args.baseline.resolve()))
 
-    rows = []
+    rows, long_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for label, model, with_actions, source in bots:
@@ -119,12 +136,18 @@ def main() -> None:
                 for clients in (1, 8):
                     figures = asyncio.run(measure(url, args.messages, clients, f"{label}-{clients}"))
                     rows.append((label, clients, figures))
+                long_rows.append((label, asyncio.run(long_conversation(url, label.replace(" ", "-")))))
 
     print(f"\n{args.messages} messages over REST, Rasa 3.6.21, this machine")
     print(f"{'bot':18s} {'clients':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'mean ms':>8s} {'msg/s':>7s}")
     for label, clients, f in rows:
         print(f"{label:18s} {clients:7d} {f['p50']:8.1f} {f['p95']:8.1f} {f['mean']:8.1f} {f['throughput']:7.1f}")
-    print(json.dumps([{"bot": l, "clients": c, **f} for l, c, f in rows]))
+    print("\nlong conversations (2 x 160 turns, one sender each; target: turns 151-160 at most 1.5x turns 1-10)")
+    print(f"{'bot':18s} {'turns 1-10 p50':>15s} {'151-160 p50':>12s} {'ratio':>6s}")
+    for label, f in long_rows:
+        print(f"{label:18s} {f['first10_p50']:15.1f} {f['last10_p50']:12.1f} {f['ratio']:6.2f}")
+    print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(json.dumps([{"bot": l, "clients": c, **f} for l, c, f in rows] + [{"bot": l, "long": f} for l, f in long_rows]))
 
 
 if __name__ == "__main__":

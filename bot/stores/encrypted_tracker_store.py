@@ -18,8 +18,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import List, Optional, Text
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import List, Optional, Text, Tuple
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -32,6 +35,15 @@ logger = logging.getLogger(__name__)
 
 # After a database failure, how long turns are answered without it before it is tried again.
 DB_RETRY_AFTER_S = 5.0
+# Conversations whose tracker is kept in memory between turns (least recently used out first).
+CACHED_CONVERSATIONS = 256
+
+
+@dataclass
+class _Cached:
+    tracker: DialogueStateTracker
+    length: int  # len(tracker.events) when it was cached: more means a turn changed it unsaved
+    stamp: Tuple[int, Optional[int]]  # the database's (events of the session, highest row id) then
 
 
 class EncryptedSQLTrackerStore(SQLTrackerStore):
@@ -49,6 +61,34 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     """
 
     _db_down_until = 0.0
+    _cache: "OrderedDict[str, _Cached]"
+
+    # Each turn used to decrypt and replay the whole session: turn 160 cost 4.8 times turn 10
+    # (scripts/bench_latency.py --long). The tracker a turn saved is kept, as it is, for the next
+    # turn, which uses it only while the database still holds exactly what it was built from: the
+    # same number of events in the session and the same highest row id (another worker's turn, a
+    # deletion by the console or a new session changes them), and while nothing changed it since (a
+    # turn that failed before saving leaves it longer). Every check is one query.
+
+    def _cached(self) -> "OrderedDict[str, _Cached]":
+        if not hasattr(self, "_cache"):
+            self._cache = OrderedDict()
+        return self._cache
+
+    def _stamp(self, session, sender_id: Text) -> Tuple[int, Optional[int]]:
+        in_session = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+        highest = session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+        return in_session, highest
+
+    def _remember(self, tracker: DialogueStateTracker, stamp: Tuple[int, Optional[int]]) -> None:
+        cache = self._cached()
+        cache.pop(tracker.sender_id, None)
+        # only a tracker that is exactly the session the database would give back (a turn that
+        # started a new session still holds the old one's events too)
+        if len(tracker.events) == stamp[0]:
+            cache[tracker.sender_id] = _Cached(tracker, len(tracker.events), stamp)
+            while len(cache) > CACHED_CONVERSATIONS:
+                cache.popitem(last=False)
 
     def _database_resting(self) -> bool:
         return time.monotonic() < self._db_down_until
@@ -64,8 +104,15 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         data_cipher = cipher()
         if self._database_resting():
             return None
+        stamp = None
         try:
             with self.session_scope() as session:
+                if not fetch_events_from_all_sessions:
+                    stamp = self._stamp(session, sender_id)
+                    cached = self._cached().get(sender_id)
+                    if cached is not None and cached.stamp == stamp and len(cached.tracker.events) == cached.length:
+                        self._cache.move_to_end(sender_id)
+                        return cached.tracker
                 rows = self._event_query(
                     session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
                 ).all()
@@ -74,7 +121,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             self._mark_down("answering without history", failure)
             return None
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if stamp is not None:
+                self._remember(tracker, stamp)
+            return tracker
         return None
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
@@ -101,9 +151,11 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                         )
                     )
                 session.commit()
+                self._remember(tracker, self._stamp(session, tracker.sender_id))
         except (SQLAlchemyError, _Resting) as failure:
             if not isinstance(failure, _Resting):
                 self._mark_down("this turn was not saved", failure)
+            self._cached().pop(tracker.sender_id, None)
             new_events = events_of_latest_turn(tracker)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)

@@ -1,0 +1,95 @@
+"""The encrypted SQL tracker store keeps each conversation's tracker in memory between turns, and
+uses it only while the database still holds exactly what it was built from."""
+import asyncio
+import sqlite3
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+
+from bot.stores.encrypted_tracker_store import EncryptedSQLTrackerStore
+
+DOMAIN = Domain.load("domain.yml")
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "tracker.db")
+
+
+def store(db):
+    return EncryptedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=db)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def turn(tracker, text):
+    tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}))
+    tracker.update(ActionExecuted("utter_greet"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+def first_turn(worker, sender="rest:cache-test"):
+    tracker = run(worker.get_or_create_tracker(sender))
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    turn(tracker, "hello")
+    run(worker.save(tracker))
+    return tracker
+
+
+def stored_user_texts(worker, sender="rest:cache-test"):
+    tracker = run(worker.retrieve_full_tracker(sender))
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
+def test_the_next_turn_gets_the_saved_tracker_and_nothing_is_saved_twice(db):
+    worker = store(db)
+    first_turn(worker)
+    # the first turn's tracker starts before its session (action_session_start): not kept
+    reread = run(worker.retrieve("rest:cache-test"))
+    assert run(worker.retrieve("rest:cache-test")) is reread
+    turn(reread, "second")
+    run(worker.save(reread))
+    again = run(worker.retrieve("rest:cache-test"))
+    assert again is reread
+    turn(again, "third")
+    run(worker.save(again))
+    assert stored_user_texts(worker) == ["hello", "second", "third"]
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select count(*) from events where type_name = 'user'").fetchone()[0] == 3
+
+
+def test_another_workers_turn_is_read_from_the_database(db):
+    worker_a, worker_b = store(db), store(db)
+    first_turn(worker_a)
+    mine = run(worker_a.retrieve("rest:cache-test"))
+    theirs = run(worker_b.retrieve("rest:cache-test"))
+    turn(theirs, "on worker b")
+    run(worker_b.save(theirs))
+    fresh = run(worker_a.retrieve("rest:cache-test"))
+    assert fresh is not mine
+    assert [e.text for e in fresh.events if isinstance(e, UserUttered)] == ["hello", "on worker b"]
+
+
+def test_a_turn_that_failed_before_saving_is_not_reused(db):
+    worker = store(db)
+    first_turn(worker)
+    tracker = run(worker.retrieve("rest:cache-test"))
+    tracker.update(UserUttered("never saved", {"name": "greet", "confidence": 1.0}))
+    tracker.update(SlotSet("concern", "anxiety"))
+    fresh = run(worker.retrieve("rest:cache-test"))
+    assert fresh is not tracker
+    assert [e.text for e in fresh.events if isinstance(e, UserUttered)] == ["hello"]
+
+
+def test_a_deleted_conversation_is_not_brought_back(db):
+    worker = store(db)
+    first_turn(worker)
+    run(worker.retrieve("rest:cache-test"))
+    with sqlite3.connect(db) as connection:  # what the console's deletion does to the rows
+        connection.execute("delete from events where sender_id = 'rest:cache-test'")
+    assert run(worker.retrieve("rest:cache-test")) is None
