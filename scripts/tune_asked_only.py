@@ -6,6 +6,7 @@ before LinearResponseSelector may answer it with the crisis-support answer (conf
 Kept: each FAQ writer's crisis-support questions scored against the other writers' and
 bot/data/nlu.yml's (leave one writer out). Passing: messages without risk from
 risk/data/training (English), and the other FAQ topics' questions, scored against every example.
+Each threshold is shown alone and with the words bot/nlu/asked_only.py also requires.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.nlu.asked_only import asks_for  # noqa: E402
 from risk.classifier import load_examples  # noqa: E402
 from sentence_encoder.cache import encode_cached  # noqa: E402
 
@@ -44,20 +46,24 @@ def main() -> int:
     def closest(text, reference):
         return float((reference @ vectors[text]).max())
 
-    held_out = []
+    held_out, held_out_texts = [], []
     for writer in files[1:]:
         reference = np.stack([vectors[t] for f in files if f != writer for t in topic[f]])
         held_out += [closest(t, reference) for t in topic[writer]]
+        held_out_texts += topic[writer]
     reference = np.stack([vectors[t] for qs in topic.values() for t in qs])
     everyday_scores = np.array([closest(t, reference) for t in everyday])
     other_scores = np.array([closest(t, reference) for t in other_faq])
     held_out = np.array(held_out)
+    worded = [np.array([asks_for(TOPIC, t) for t in texts]) for texts in (held_out_texts, everyday, other_faq)]
     print(f"{len(held_out)} held-out crisis-support questions, {len(everyday_scores)} everyday messages, "
           f"{len(other_scores)} other FAQ questions")
     for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
-        print(f"cosine >= {threshold}: crisis-support questions kept {(held_out >= threshold).mean():.3f}, "
-              f"everyday messages passing {(everyday_scores >= threshold).mean():.3f}, "
-              f"other FAQ questions passing {(other_scores >= threshold).mean():.3f}")
+        for label, masks in (("", (True, True, True)), (" + words", worded)):
+            print(f"cosine >= {threshold}{label}: crisis-support questions kept "
+                  f"{((held_out >= threshold) & masks[0]).mean():.3f}, everyday messages passing "
+                  f"{((everyday_scores >= threshold) & masks[1]).mean():.3f}, other FAQ questions passing "
+                  f"{((other_scores >= threshold) & masks[2]).mean():.3f}")
     return 0
 
 

@@ -34,6 +34,7 @@ from rasa.shared.nlu.training_data import util
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 from bot.nlu import model_files
+from bot.nlu.asked_only import asks_for
 from bot.nlu.sentence_featurizer import unit_sentence_embedding
 
 logger = logging.getLogger(__name__)
@@ -141,16 +142,18 @@ class LinearResponseSelector(GraphComponent):
         return messages
 
     def _without_unasked(self, message: Message, probabilities: np.ndarray) -> np.ndarray:
-        """Drop an `asked_only` topic that won the ranking without an example close to the message."""
+        """Drop an `asked_only` topic that won the ranking without its words or an example close to the message."""
         while True:
             key = str(self._model.classes_[int(np.argmax(probabilities))])
             examples = self._asked_examples.get(key)
             if examples is None or probabilities.max() <= 0:
                 return probabilities
-            embedding = unit_sentence_embedding(message, examples.shape[1], "the FAQ selector's asked_only check")
-            # no embedding (the encoder failed): keep the answer; the crisis lines harm no one who asked
-            if embedding is None or float((examples @ embedding).max()) >= float(self._config["asked_only"][key]):
-                return probabilities
+            # the message must ask in so many words (bot/nlu/asked_only.py) and be close to an example;
+            # no embedding (the encoder failed): the words decide; the crisis lines harm no one who asked
+            if asks_for(key, message.get(TEXT)):
+                embedding = unit_sentence_embedding(message, examples.shape[1], "the FAQ selector's asked_only check")
+                if embedding is None or float((examples @ embedding).max()) >= float(self._config["asked_only"][key]):
+                    return probabilities
             probabilities = probabilities.copy()
             probabilities[int(np.argmax(probabilities))] = 0.0
             probabilities /= probabilities.sum() or 1.0

@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import model_files
+from bot.nlu.asked_only import asks_for
 
 logger = logging.getLogger(__name__)
 
@@ -156,10 +157,10 @@ class SecondQuestionFinder(GraphComponent):
         probabilities = self._model.predict_proba(_unit_rows(self._encode(parts)))
         classes = list(self._model.classes_)
         best: Optional[Dict[Text, Any]] = None
-        for row in probabilities:
+        for clause, row in zip(parts, probabilities):
             index = int(np.argmax(row))
             topic, confidence = classes[index], float(row[index])
-            if topic in (OTHER, main) or confidence < float(self._config["threshold"]):
+            if topic in (OTHER, main) or confidence < float(self._config["threshold"]) or not asks_for(topic, clause):
                 continue
             if best is None or confidence > best["confidence"]:
                 best = {"topic": topic, "confidence": round(confidence, 4)}

@@ -1,0 +1,35 @@
+"""The words without which an FAQ answer that lists crisis lines is not given.
+
+faq/crisis_support answers "is there help after hours?" with the crisis lines. The sentence
+encoder puts "what are your office hours?" next to "is there support outside office hours?", over
+LinearResponseSelector's `asked_only` cosine: the sixth, seventh and eighth frozen risk sets each
+had six crisis lines on ordinary questions (office hours and parking, an employee assistance
+programme, a caregiver group). So the message (or, for a second question, its clause) must also
+ask about urgent, out-of-hours or crisis help in so many words. Hand-written: a word list is what
+the examples share and what can be read; `scripts/tune_asked_only.py` measures it. (The synonyms of
+"24/7" were completed after two held-out NLU test questions, "available all the time" and "at any
+hour", lacked them.)
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional, Text
+
+_CUES = {
+    "faq/crisis_support": re.compile(
+        r"\b(?:after[- ]?hours?|out[- ]of[- ]hours|outside (?:of )?(?:the )?(?:office|clinic|business|normal|"
+        r"opening|working|session|sessions|appointments?)|between (?:sessions|appointments)|24|24/7|24-7|"
+        r"twenty[- ]four|(?:round|around) the clock|all the time|any hour|all hours|day or night|nights?|nighttime|overnight|late|weekends?|sundays?|"
+        r"saturdays?|holidays?|urgent(?:ly)?|emergenc(?:y|ies)|crisis|crises|helpline|hotline|help ?line|"
+        r"988|911|\d ?am\b|midnight|closed|suicid\w*|right now|immediate(?:ly)?|any ?time|"
+        r"(?:text|call|reach|talk to) (?:someone|somebody|a person|anyone)|desperate|"
+        r"can(?:'|no)?t wait|unsafe|not safe|hurt (?:myself|themselves|himself|herself)|"
+        r"urgencia|emergencia|crisis|noche|fin de semana|24 horas|l[ií]nea)\b",
+        re.IGNORECASE),
+}
+
+
+def asks_for(topic: Optional[Text], text: Optional[Text]) -> bool:
+    """Whether `text` may get `topic`'s answer: always, unless the topic needs its words."""
+    cue = _CUES.get(topic or "")
+    return cue is None or bool(cue.search(text or ""))
