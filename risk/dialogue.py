@@ -31,6 +31,9 @@ WEAK_SCORE = 0.2  # a message whose best situation or distress score reaches thi
 # not-understood menu.)
 _REQUEST_INTENTS = {"faq", "request_therapist", "compare_psychoanalysis", "ask_frequency_duration",
                     "ask_right_for_me", "show_topics", "bot_challenge", "continue_form", "restart_form"}
+# The question intents are the ones the intent model finds in almost any sentence: there the words
+# must ask too. A command ("continue", "start over", "find me a therapist") is its own request.
+_QUESTION_INTENTS = {"faq", "compare_psychoanalysis", "ask_frequency_duration", "ask_right_for_me"}
 _DENY_INTENTS = {"deny"}
 # An answer to the screening question that opens with a no ("no not like that, just burnt out",
 # "nope", "not really", "para nada") is a no even when the intent model read the rest of it as
@@ -47,9 +50,9 @@ _OPENS_WITH_NO = re.compile(
 _HEDGE = re.compile(r"\b(?:but|sometimes|maybe|kind of|sort of|kinda|sorta|not sure|idk|well|not yet|"
                     r"yes|yeah|yea|yep|yup|aye|affirmative|passive(?:ly)?|"
                     r"pero|a veces|tal vez|quiz[aá]s?|todav[ií]a no)\b", re.IGNORECASE)
-# After a crisis reply, only words that ask get the normal answer: the FAQ model reads almost any
-# sentence as some question ("ok I will note the number" got the confidentiality answer). A
-# question mark, a question's first word, an explicit request, or a button's payload asks.
+# After a crisis reply, a question intent gets its answer only for words that ask: the FAQ model
+# reads almost any sentence as some question ("ok I will note the number" got the confidentiality
+# answer). A question mark, a question's first word, an explicit request, or a button's payload asks.
 _ASKS = re.compile(
     r"\?|^\s*/"
     r"|^\W*(?:(?:ok|okay|so|and|also|but|well|thanks|thank you|cool|sorry|hi|hello)\W+)*"
@@ -157,7 +160,8 @@ def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     recent = earlier[-WINDOW:]
     since_crisis = _turns_since_crisis(earlier)
     if since_crisis is not None and since_crisis < FOLLOWUP_TURNS:
-        if latest.tier == "uncertain" or latest.intent not in _REQUEST_INTENTS or not latest.asks:
+        if (latest.tier == "uncertain" or latest.intent not in _REQUEST_INTENTS
+                or (latest.intent in _QUESTION_INTENTS and not latest.asks)):
             return make("followup", _recent_situation(earlier), "after_crisis")
         return None
     if since_crisis is not None and since_crisis < WINDOW:

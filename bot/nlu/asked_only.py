@@ -19,12 +19,12 @@ _CUES = {
     "faq/crisis_support": re.compile(
         r"\b(?:after[- ]?hours?|out[- ]of[- ]hours|outside (?:of )?(?:the )?(?:office|clinic|business|normal|"
         r"opening|working|session|sessions|appointments?)|between (?:sessions|appointments)|24|24/7|24-7|"
-        r"twenty[- ]four|(?:round|around) the clock|all the time|any hour|all hours|day or night|nights?|nighttime|overnight|late|weekends?|sundays?|"
-        r"saturdays?|holidays?|urgent(?:ly)?|emergenc(?:y|ies)|crisis|crises|helpline|hotline|help ?line|"
-        r"988|911|\d ?am\b|midnight|closed|suicid\w*|right now|immediate(?:ly)?|any ?time|"
-        r"(?:text|call|reach|talk to) (?:someone|somebody|a person|anyone)|desperate|"
-        r"can(?:'|no)?t wait|unsafe|not safe|hurt (?:myself|themselves|himself|herself)|"
-        r"urgencia|emergencia|crisis|noche|fin de semana|24 horas|l[ií]nea)\b",
+        r"twenty[- ]four|(?:round|around) the clock|all the time|any hour|all hours|day or night|nights?|"
+        r"nighttime|overnight|late|weekends?|sundays?|saturdays?|holidays?|urgent(?:ly)?|emergenc(?:y|ies)|"
+        r"crisis|crises|helpline|hotline|help ?line|988|911|\d ?am\b|midnight|closed|suicid\w*|right now|"
+        r"immediate(?:ly)?|any ?time|(?:text|call|reach|talk to) (?:someone|somebody|a person|anyone)|"
+        r"desperate|can(?:'|no)?t wait|unsafe|not safe|hurt (?:myself|themselves|himself|herself)|"
+        r"urgencia|emergencia|noche|fin de semana|24 horas|l[ií]nea)\b",
         re.IGNORECASE),
 }
 

@@ -64,11 +64,11 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     _cache: "OrderedDict[str, _Cached]"
 
     # Each turn used to decrypt and replay the whole session: turn 160 cost 4.8 times turn 10
-    # (scripts/bench_latency.py --long). The tracker a turn saved is kept, as it is, for the next
-    # turn, which uses it only while the database still holds exactly what it was built from: the
-    # same number of events in the session and the same highest row id (another worker's turn, a
-    # deletion by the console or a new session changes them), and while nothing changed it since (a
-    # turn that failed before saving leaves it longer). Every check is one query.
+    # (scripts/bench_latency.py, long conversations). The tracker a turn saved is kept, as it is,
+    # for the next turn, which uses it only while the database still holds exactly what it was built
+    # from: the same number of events in the session and the same highest row id (another worker's
+    # turn, a deletion by the console or a new session changes them), and while nothing changed it
+    # since (a turn that failed before saving leaves it longer). The check is two small queries.
 
     def _cached(self) -> "OrderedDict[str, _Cached]":
         if not hasattr(self, "_cache"):

@@ -45,7 +45,8 @@ def test_a_model_saved_before_the_population_models_scores_without_them(situatio
     del old.population_names  # an older pickle has no such attribute: the class default applies
     text = "my boyfriend takes my phone and my paycheck"
     assert old.scores(text).populations == {}
-    assert old.scores(text).situations == situation_classifier.scores(text).situations
+    # the same arithmetic on fewer columns: equal to float32 rounding
+    assert old.scores(text).situations == pytest.approx(situation_classifier.scores(text).situations, rel=1e-5)
 
 
 def test_training_is_deterministic():

@@ -320,6 +320,16 @@ def test_an_answer_the_faq_model_reads_as_a_question_but_that_asks_nothing_conti
     assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
 
 
+@pytest.mark.parametrize("command, intent", [("continue", "continue_form"), ("start over", "restart_form"),
+                                              ("find me a therapist", "request_therapist")])
+def test_a_typed_command_after_a_crisis_reply_is_carried_out(chat, command, intent):
+    """A command asks for itself; only the question intents need words that ask."""
+    chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
+    chat.bot_turn()
+    chat.user(command, intent=intent, risk=verdict("none"))
+    assert chat.bot_turn(["preferences_form", "action_listen"]) == ["preferences_form", "action_listen"]
+
+
 def test_a_real_question_after_a_crisis_reply_is_answered(chat):
     chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
     chat.bot_turn()
