@@ -141,8 +141,14 @@ def main() -> None:
         running.append((name, subprocess.Popen(args, cwd=ROOT, env=env, stdout=open(log, "w"),
                                                stderr=subprocess.STDOUT)))
         logs.append(log)
-    for (name, proc), log, (_, _, health_url, timeout_s) in zip(running, logs, services):
-        wait_until_up(name, health_url, proc, log, timeout_s, started=started_at)
+    try:
+        for (name, proc), log, (_, _, health_url, timeout_s) in zip(running, logs, services):
+            wait_until_up(name, health_url, proc, log, timeout_s, started=started_at)
+    except SystemExit:  # one failed to start: the others, already running, must not be left behind
+        for _name, proc in running:
+            if proc.poll() is None:
+                proc.terminate()
+        raise
 
     print(f"""
 The assistant is running ({time.monotonic() - started_at:.0f}s to start). Talk to it:

@@ -29,7 +29,13 @@ _CUES = {
 }
 
 
+# "not in crisis, just want community", "not a crisis, just a Tuesday": the word said, and denied
+# (two of the eighth frozen risk set's crisis lines).
+_DENIED = re.compile(r"\b(?:not|no|isn'?t|nothing)\s+(?:in\s+|an?\s+|having\s+an?\s+)?(?:crisis|emergency)\b",
+                     re.IGNORECASE)
+
+
 def asks_for(topic: Optional[Text], text: Optional[Text]) -> bool:
     """Whether `text` may get `topic`'s answer: always, unless the topic needs its words."""
     cue = _CUES.get(topic or "")
-    return cue is None or bool(cue.search(text or ""))
+    return cue is None or bool(cue.search(_DENIED.sub(" ", text or "")))

@@ -19,6 +19,7 @@ from bot.nlu.linear_response_selector import LinearResponseSelector
     "do you have a number for emergencies on weekends",
     "hay alguna línea de ayuda por la noche",
     "can I text someone between sessions",
+    "not in crisis right now, but who do I call if it gets bad at night?",
 ])
 def test_questions_about_urgent_or_out_of_hours_help_may_get_it(text):
     assert asks_for("faq/crisis_support", text)
@@ -28,6 +29,8 @@ def test_questions_about_urgent_or_out_of_hours_help_may_get_it(text):
     "What are your office hours, and is there parking near the entrance?",
     "Does my employer's assistance programme cover sessions with you?",
     "Do you run a support group for widowers on Thursdays?",
+    "Any groups for nurses with burnout? Not in crisis, just looking for people who get it",
+    "not an emergency or anything, how much is a first session?",
 ])
 def test_ordinary_questions_about_hours_and_groups_do_not(text):
     assert not asks_for("faq/crisis_support", text)
