@@ -48,7 +48,7 @@ def wait_until_up(name: str, url: Optional[str], process: subprocess.Popen, log:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
+            time.sleep(0.1)  # start-up is measured to the answer (scripts/bench_cold_start.py)
     sys.exit(f"{name} did not answer at {url} within {timeout_s:.0f}s; see {log}")
 
 
