@@ -74,7 +74,7 @@ bench: train
 # Needs the assistant running (`make run`). The frozen set is run once, at the end of a tuning
 # round (docs/RISK.md); tune on the development split with `make tune-risk`.
 eval-risk: setup
-	$(PY) scripts/eval_risk.py --url http://127.0.0.1:5005 --set frozen_v8 --show-misses
+	$(PY) scripts/eval_risk.py --url http://127.0.0.1:5005 --show-misses
 
 tune-risk: setup
 	$(PY) scripts/tune_risk.py

@@ -10,10 +10,24 @@ false alarm when it gets a crisis reply, the screening question, or a crisis lin
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
 from risk import resources
 from risk.constants import SITUATIONS
+
+# The frozen test sets, each written apart from the training data before a tuning round and run
+# once at its end (docs/RISK.md says how each was made). The live one is the newest: a new round
+# writes the next set, then moves LIVE_SET to it before any tuning.
+FROZEN_ROOT = Path(__file__).resolve().parents[1] / "tests" / "risk_eval"
+LIVE_SET = "frozen_v8"
+
+
+def frozen_sets() -> List[str]:
+    """The frozen sets' folder names, oldest first ("frozen", "frozen_v2", ...)."""
+    names = [p.name for p in FROZEN_ROOT.glob("frozen*") if (p / "messages.jsonl").is_file()]
+    return sorted(names, key=lambda name: int(name.rpartition("_v")[2]) if "_v" in name else 1)
+
 
 _CRISIS_LINE = re.compile(r"\b988\b|\b911\b|741741|1-800-\d{3}-\d{4}|stopncii|cybertip|findahelpline", re.I)
 

@@ -1,13 +1,14 @@
 """Evaluate risk recognition against the REAL assistant over HTTP (REST channel).
 
-    .venv/bin/python scripts/eval_risk.py --url http://127.0.0.1:5005 [--set frozen_v8|frozen_v7|frozen_v6|frozen_v5|frozen_v4|frozen_v3|frozen_v2|frozen|team] [--show-misses]
+    .venv/bin/python scripts/eval_risk.py --url http://127.0.0.1:5005 [--set frozen_vN|team] [--show-misses]
 
-`--set frozen_v8` (default) is tests/risk_eval/frozen_v8: written by two writers who never saw
-the training data, the patterns or each other's work, before the eighth tuning round, to be run
-once at its end. `--set frozen` to `--set frozen_v7` were run once at the end of the first seven
-rounds; their misses have been seen since, so they are no longer evidence. docs/RISK.md says how
-each set was made. `--set team` is the first team's own set (tests/risk_eval/messages.yml
-and conversations.yml), which its patterns were tuned on: a regression check, not evidence.
+The default set is risk.evaluation.LIVE_SET (tests/risk_eval/frozen_v8): written by two writers
+who never saw the training data, the patterns or each other's work, before its tuning round, to be
+run once at its end. The older sets (`--set frozen`, `--set frozen_v2`, ...) were each run once at
+the end of their round; their misses have been seen since, so they are no longer evidence.
+docs/RISK.md says how each set was made. `--set team` is the first team's own set
+(tests/risk_eval/messages.yml and conversations.yml), which its patterns were tuned on: a
+regression check, not evidence.
 
 Each message goes to a new conversation; each conversation keeps one sender id. What the
 assistant did is read from its replies: the crisis marker its crisis responses carry
@@ -30,7 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from risk.evaluation import has_crisis_content, primary_fact, right_resource  # noqa: E402
+from risk.evaluation import LIVE_SET, frozen_sets, has_crisis_content, primary_fact, right_resource  # noqa: E402
 
 POPULATION_FACT = {"veteran": "838255", "lgbtq_youth": "678678", "minor": "1-800-422-4453",
                    "outside_us": "findahelpline.com"}
@@ -221,7 +222,7 @@ def pct(a: int, b: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:5005")
-    parser.add_argument("--set", choices=("frozen", "frozen_v2", "frozen_v3", "frozen_v4", "frozen_v5", "frozen_v6", "frozen_v7", "frozen_v8", "team"), default="frozen_v8")
+    parser.add_argument("--set", choices=(*frozen_sets(), "team"), default=LIVE_SET)
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--token", default=os.environ.get("REST_CHANNEL_TOKEN"))
     args = parser.parse_args()

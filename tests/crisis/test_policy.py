@@ -286,12 +286,17 @@ def test_risk_that_builds_over_several_messages_is_asked_about(chat):
 
 
 # ---------------------------------------------------------------- after a crisis reply
+def _answer_after_a_crisis_reply(chat, situation, answer, intent, **answer_risk):
+    """A clear risk message of `situation` and its crisis reply, then `answer` without risk."""
+    chat.user(f"(a message about {situation})", risk=verdict("clear", situation))
+    chat.bot_turn()
+    chat.user(answer, intent=intent, risk=verdict("none", **answer_risk))
+
+
 @pytest.mark.parametrize("answer, intent", [("ok", "affirm"), ("idk", "nlu_fallback"), ("no", "deny"),
                                              ("2", "inform"), ("hi", "greet")])
 def test_short_answers_after_a_crisis_reply_continue_the_support(chat, answer, intent):
-    chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
-    chat.bot_turn()
-    chat.user(answer, intent=intent, risk=verdict("none", lang=None))
+    _answer_after_a_crisis_reply(chat, "suicidal", answer, intent, lang=None)
     assert chat.bot_turn(["utter_default", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
 
 
@@ -299,9 +304,7 @@ def test_short_answers_after_a_crisis_reply_continue_the_support(chat, answer, i
                                              ("ok im calling his sister now", "inform"),
                                              ("gracias, ya llegó la ambulancia", "thank")])
 def test_longer_answers_that_ask_nothing_continue_the_support(chat, answer, intent):
-    chat.user("(he collapsed and isn't breathing)", risk=verdict("clear", "medical_emergency"))
-    chat.bot_turn()
-    chat.user(answer, intent=intent, risk=verdict("none"))
+    _answer_after_a_crisis_reply(chat, "medical_emergency", answer, intent)
     # after an emergency reply the follow-up puts 911 first again
     assert chat.bot_turn(["utter_default", "action_listen"]) == ["utter_crisis_followup_emergency", "action_listen"]
 
@@ -314,9 +317,7 @@ def test_an_answer_the_faq_model_reads_as_a_question_but_that_asks_nothing_conti
         chat, answer, intent):
     """The FAQ model finds some topic in almost any sentence; after a crisis reply only words that
     ask get the FAQ's answer."""
-    chat.user("(my husband hit me again)", risk=verdict("clear", "domestic_violence"))
-    chat.bot_turn()
-    chat.user(answer, intent=intent, risk=verdict("none"))
+    _answer_after_a_crisis_reply(chat, "domestic_violence", answer, intent)
     assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
 
 
@@ -324,16 +325,12 @@ def test_an_answer_the_faq_model_reads_as_a_question_but_that_asks_nothing_conti
                                               ("find me a therapist", "request_therapist")])
 def test_a_typed_command_after_a_crisis_reply_is_carried_out(chat, command, intent):
     """A command asks for itself; only the question intents need words that ask."""
-    chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
-    chat.bot_turn()
-    chat.user(command, intent=intent, risk=verdict("none"))
+    _answer_after_a_crisis_reply(chat, "suicidal", command, intent)
     assert chat.bot_turn(["preferences_form", "action_listen"]) == ["preferences_form", "action_listen"]
 
 
 def test_a_real_question_after_a_crisis_reply_is_answered(chat):
-    chat.user("(I want to die)", risk=verdict("clear", "suicidal"))
-    chat.bot_turn()
-    chat.user("how long does psychodynamic therapy usually take", intent="faq", risk=verdict("none"))
+    _answer_after_a_crisis_reply(chat, "suicidal", "how long does psychodynamic therapy usually take", "faq")
     assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_faq", "action_listen"]
 
 

@@ -9,20 +9,19 @@ from pathlib import Path
 
 import yaml
 
+from risk import evaluation
 from risk.classifier import TRAINING_DIR, is_dev, load_examples
 from risk.constants import POPULATIONS, SITUATIONS
 
 import pytest
 
-# the first frozen set (run once, 2026-11-28), the second to seventh (each run once, 2026-11-29) and
-# the eighth, written before the eighth tuning round
-FROZEN_SETS = [Path("tests/risk_eval/frozen"), Path("tests/risk_eval/frozen_v2"), Path("tests/risk_eval/frozen_v3"),
-               Path("tests/risk_eval/frozen_v4"), Path("tests/risk_eval/frozen_v5"), Path("tests/risk_eval/frozen_v6"),
-               Path("tests/risk_eval/frozen_v7"), Path("tests/risk_eval/frozen_v8")]
+# every frozen set (risk.evaluation.frozen_sets: eight so far, the first run 2026-11-28, the rest
+# 2026-11-29), each run once at the end of its round
+FROZEN_SETS = [Path("tests/risk_eval") / name for name in evaluation.frozen_sets()]
 frozen_sets = pytest.mark.parametrize("folder", FROZEN_SETS, ids=lambda p: p.name)
 # The set not yet run: nothing of it may be in any training data. The spent sets were folded into
 # the training data once run (risk/data/training/spent_frozen_v*.jsonl): a new set measures next.
-LIVE_SET = Path("tests/risk_eval/frozen_v8")
+LIVE_SET = Path("tests/risk_eval") / evaluation.LIVE_SET
 
 
 def _norm(text):
@@ -37,6 +36,11 @@ def _frozen_messages(folder):
 def _frozen_conversations(folder):
     with open(folder / "conversations.json", encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def test_every_frozen_set_is_found_and_the_live_one_is_the_newest():
+    assert len(FROZEN_SETS) >= 8 and FROZEN_SETS[0].name == "frozen"
+    assert FROZEN_SETS[-1] == LIVE_SET
 
 
 def test_training_data_is_valid_and_large_enough():
