@@ -93,3 +93,71 @@ def test_a_deleted_conversation_is_not_brought_back(db):
     with sqlite3.connect(db) as connection:  # what the console's deletion does to the rows
         connection.execute("delete from events where sender_id = 'rest:cache-test'")
     assert run(worker.retrieve("rest:cache-test")) is None
+
+
+def statements_during(worker, action):
+    """The SQL statements the store sends while `action()` runs."""
+    import sqlalchemy as sa
+
+    sent = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement.split()[0].upper())
+
+    sa.event.listen(worker.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(worker.engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_a_turn_on_a_kept_tracker_costs_one_query_besides_its_inserts(db):
+    worker = store(db)
+    first_turn(worker)
+    kept = run(worker.retrieve("rest:cache-test"))
+    turn(kept, "second")
+    run(worker.save(kept))
+
+    def next_turn():
+        tracker = run(worker.retrieve("rest:cache-test"))
+        assert tracker is kept
+        turn(tracker, "third")
+        run(worker.save(tracker))
+
+    sent = statements_during(worker, next_turn)
+    assert sent.count("SELECT") == 1 and sent.count("INSERT") == 3
+    # the stamp the save worked out is the one the database gives
+    with worker.session_scope() as session:
+        assert worker._cached()["rest:cache-test"].stamp == worker._stamp(session, "rest:cache-test")
+    assert stored_user_texts(worker) == ["hello", "second", "third"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_kept_tracker_follows_turns_of_two_workers():
+    from tests.support.databases import temporary_postgres_database
+
+    with temporary_postgres_database("tracker_cache") as name:
+        def pg_store():
+            return EncryptedSQLTrackerStore(domain=DOMAIN, dialect="postgresql", host="127.0.0.1", port=5432,
+                                            db=name, username="postgres", password="")
+
+        worker_a, worker_b = pg_store(), pg_store()
+        first_turn(worker_a)
+        for text in ("a1", "a2"):
+            tracker = run(worker_a.retrieve("rest:cache-test"))
+            turn(tracker, text)
+            run(worker_a.save(tracker))
+        kept_by_a = run(worker_a.retrieve("rest:cache-test"))
+        with worker_a.session_scope() as session:
+            assert worker_a._cached()["rest:cache-test"].stamp == worker_a._stamp(session, "rest:cache-test")
+        theirs = run(worker_b.retrieve("rest:cache-test"))
+        turn(theirs, "b1")
+        run(worker_b.save(theirs))
+        fresh = run(worker_a.retrieve("rest:cache-test"))
+        assert fresh is not kept_by_a
+        turn(fresh, "a3")
+        run(worker_a.save(fresh))
+        assert stored_user_texts(worker_b) == ["hello", "a1", "a2", "b1", "a3"]
+        worker_a.engine.dispose()
+        worker_b.engine.dispose()
