@@ -30,6 +30,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.stores.states_tracker import StatesTracker
 from privacy.crypto import cipher
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             while len(cache) > CACHED_CONVERSATIONS:
                 cache.popitem(last=False)
 
+    def init_tracker(self, sender_id: Text) -> DialogueStateTracker:
+        """A new conversation's tracker, of the kind this store reads back (StatesTracker)."""
+        return StatesTracker(sender_id, self.domain.slots, max_event_history=self.max_event_history)
+
     def _database_resting(self) -> bool:
         return time.monotonic() < self._db_down_until
 
@@ -128,7 +133,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             self._mark_down("answering without history", failure)
             return None
         if self.domain and events:
-            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = StatesTracker.from_dict(sender_id, events, self.domain.slots)
             if stamp is not None:
                 self._remember(tracker, stamp)
             return tracker

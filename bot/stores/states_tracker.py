@@ -1,0 +1,158 @@
+"""A dialogue state tracker whose past states are worked out once per event, not once per call.
+
+Every policy call asks the tracker for the states of the whole conversation
+(`DialogueStateTracker.past_states` -> `Domain.states_for_tracker_history`), which replays every
+event from the start: RulePolicy, MemoizationPolicy and the crisis policy each ask several times a
+turn, so turn 160 of a conversation cost about twice turn 10 (scripts/bench_latency.py). The states
+of the turns already seen do not change when events are added at the end, so this tracker keeps,
+per kind of call, the replayed tracker, the states so far and the loop's two variables, and goes on
+from there. When the applied events are not the old ones plus new ones (a rewind, a restart, a form
+that undoes its previous run) it starts again from the first event, as Rasa does. The events
+those states are built from (`applied_events`, asked for by Rasa many times a turn) are folded the
+same way: resumed while events are only appended.
+
+The two loops are Rasa 3.6's `Domain.states_for_tracker_history` and
+`DialogueStateTracker.applied_events`, split so that they can resume (Rasa has no hook for either);
+tests/stores/test_states_tracker.py checks they give Rasa's results on real conversations.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Set, Text
+
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Event, Restarted,
+                                     SessionStarted, UserUttered, UserUtteranceReverted)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+
+@dataclass
+class _Applied:
+    loop_names: Set[Text]
+    applied: List[Event] = field(default_factory=list)
+    seen: int = 0  # how many of the tracker's events the fold has taken
+    first: Optional[Event] = None
+    last: Optional[Event] = None
+
+
+@dataclass
+class _Replay:
+    domain: Domain
+    rule_only_data: Optional[Dict[Text, Any]]
+    tracker: DialogueStateTracker  # has applied `events`, in order
+    events: List[Event] = field(default_factory=list)
+    states: List[State] = field(default_factory=list)
+    last_ml_action_sub_state: Any = None
+    turn_was_hidden: bool = False
+
+
+class StatesTracker(DialogueStateTracker):
+    """`DialogueStateTracker` with `past_states` and `applied_events` resumed from where the
+    previous call ended."""
+
+    def applied_events(self) -> List[Event]:
+        # Rasa's fold over all events, resumed while events were only appended and named no new
+        # loop (the loop names decide how every earlier loop action is read)
+        events = self.events
+        fold = self.__dict__.get("_applied")
+        if (
+            fold is None
+            or len(events) < fold.seen
+            or (fold.seen and events[fold.seen - 1] is not fold.last)
+            or (fold.seen and events[0] is not fold.first)
+            or any(isinstance(e, ActiveLoop) and e.name and e.name not in fold.loop_names
+                   for e in itertools.islice(events, fold.seen, None))
+        ):
+            fold = self.__dict__["_applied"] = _Applied(
+                {e.name for e in events if isinstance(e, ActiveLoop) and e.name})
+        for event in itertools.islice(events, fold.seen, None):
+            self._apply(event, fold)
+        fold.seen = len(events)
+        fold.first, fold.last = (events[0], events[-1]) if events else (None, None)
+        return list(fold.applied)
+
+    def _apply(self, event: Event, fold: "_Applied") -> None:
+        applied = fold.applied
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            self._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            self._undo_till_previous(UserUttered, applied)
+            self._undo_till_previous(ActionExecuted, applied)
+        elif (
+            isinstance(event, ActionExecuted)
+            and event.action_name in fold.loop_names
+            and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)
+        ):
+            self._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+
+    def past_states(
+        self,
+        domain: Domain,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+    ) -> List[State]:
+        applied = self.applied_events()
+        replays = self.__dict__.setdefault("_replays", {})
+        key = (omit_unset_slots, ignore_rule_only_turns)
+        replay = replays.get(key)
+        if (
+            replay is None
+            or replay.domain is not domain
+            or replay.rule_only_data is not rule_only_data
+            or len(replay.events) > len(applied)
+            or any(old is not new for old, new in zip(replay.events, applied))
+        ):
+            replay = replays[key] = _Replay(domain, rule_only_data, self.init_copy())
+
+        step = _Step(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        for event in applied[len(replay.events):]:
+            if isinstance(event, ActionExecuted):
+                step.take(replay, replay.tracker, event.hide_rule_turn, replay.states)
+            replay.tracker.update(event)
+            replay.events.append(event)
+
+        # the state of the tracker as it is now is computed apart, since the next event may change
+        # it; the states go out with their own user parts, which featurizers edit (Rasa's
+        # `_choose_last_user_input` and `_remove_user_text_if_intent` delete the text or intent)
+        states = [{**state, USER: dict(state[USER])} if USER in state else state for state in replay.states]
+        now = _Replay(domain, rule_only_data, replay.tracker, [], states,
+                      replay.last_ml_action_sub_state, replay.turn_was_hidden)
+        step.take(now, replay.tracker, False, states)
+        return states
+
+
+class _Step:
+    """One iteration of Rasa's `states_for_tracker_history` loop."""
+
+    def __init__(self, domain: Domain, omit_unset_slots: bool, ignore_rule_only_turns: bool,
+                 rule_only_data: Optional[Dict[Text, Any]]) -> None:
+        self.domain, self.omit_unset_slots = domain, omit_unset_slots
+        self.ignore_rule_only_turns, self.rule_only_data = ignore_rule_only_turns, rule_only_data
+
+    def take(self, replay: _Replay, tr: DialogueStateTracker, hide_rule_turn: bool, states: List[State]) -> None:
+        domain = self.domain
+        if self.ignore_rule_only_turns:
+            if not replay.turn_was_hidden:
+                replay.last_ml_action_sub_state = domain._get_prev_action_sub_state(tr)
+            if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+                replay.turn_was_hidden = hide_rule_turn
+            if replay.turn_was_hidden:
+                return
+
+        state = domain.get_active_state(tr, omit_unset_slots=self.omit_unset_slots)
+
+        if self.ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, self.rule_only_data)
+            if states:
+                domain._substitute_rule_only_user_input(state, states[-1])
+            if replay.last_ml_action_sub_state:
+                state[PREVIOUS_ACTION] = replay.last_ml_action_sub_state
+
+        states.append(domain._clean_state(state))

@@ -1,0 +1,101 @@
+"""StatesTracker resumes Rasa's `states_for_tracker_history` from where its previous call ended:
+after every event of real conversations (the assistant's stories, rules and test stories, with
+forms, rewinds and restarts) it must give exactly the states Rasa gives."""
+import pytest
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+from rasa.core.training import load_data
+from rasa.shared.core.constants import RULE_ONLY_LOOPS, RULE_ONLY_SLOTS
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SlotSet,
+                                     UserUttered, UserUtteranceReverted)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.stores.states_tracker import StatesTracker
+
+DOMAIN = Domain.load("domain.yml")
+STORY_FILES = ["bot/data/stories.yml", "bot/data/rules.yml", "bot/data/rules_preferences.yml",
+               "tests/stories/test_faq.yml", "tests/stories/test_preferences.yml"]
+RULE_ONLY = {RULE_ONLY_SLOTS: ["sms_opted_out", "discussed_comparison"], RULE_ONLY_LOOPS: ["preferences_form"]}
+# the kinds of call the policies make: (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+CALLS = [(False, False, None), (True, False, None), (False, True, RULE_ONLY), (True, True, RULE_ONLY)]
+
+
+@pytest.fixture(scope="module")
+def conversations():
+    trackers = [t for path in STORY_FILES for t in load_data(path, DOMAIN, augmentation_factor=0)]
+    assert len(trackers) > 50
+    stories = [list(t.events) for t in trackers]
+    # in a live conversation RulePolicy marks the turns it predicted from rules only
+    # (ActionExecuted.hide_rule_turn), which the ML states skip: every other action here
+    return stories + [hiding_every_other_action(events) for events in stories]
+
+
+def hiding_every_other_action(events):
+    out, actions = [], 0
+    for event in events:
+        if isinstance(event, ActionExecuted) and event.action_name != "action_listen":
+            actions += 1
+            event = ActionExecuted(event.action_name, event.policy, event.confidence, event.timestamp,
+                                   event.metadata, hide_rule_turn=actions % 2 == 1)
+        out.append(event)
+    return out
+
+
+def rasa_states(events, call):
+    plain = DialogueStateTracker.from_events("rasa", events, DOMAIN.slots)
+    return DOMAIN.states_for_tracker_history(plain, *call)
+
+
+def grown(events, check):
+    """Feeds the events one by one to a StatesTracker, checking after each."""
+    tracker = StatesTracker("ours", DOMAIN.slots)
+    for count, event in enumerate(events, start=1):
+        tracker.update(event)
+        check(tracker, events[:count])
+
+
+def test_states_after_every_event_are_rasas(conversations):
+    compared = 0
+    for events in conversations:
+        def check(tracker, so_far):
+            nonlocal compared
+            applied = DialogueStateTracker.from_events("rasa", so_far, DOMAIN.slots).applied_events()
+            assert [id(e) for e in tracker.applied_events()] == [id(e) for e in applied]
+            for call in CALLS:
+                assert tracker.past_states(DOMAIN, *call) == rasa_states(so_far, call)
+                compared += 1
+        grown(events, check)
+    assert compared > 2000
+
+
+def test_rewinds_restarts_and_undone_form_runs_start_the_replay_again():
+    user = UserUttered("hello", {"name": "greet", "confidence": 1.0})
+    events = [ActionExecuted("action_listen"), user, ActionExecuted("utter_greet"), ActionExecuted("action_listen"),
+              UserUttered("find me a therapist", {"name": "find_therapist", "confidence": 1.0}),
+              ActionExecuted("preferences_form"), ActiveLoop("preferences_form"), SlotSet("requested_slot", "state"),
+              ActionExecuted("action_listen"), UserUttered("CA", {"name": "inform", "confidence": 1.0}),
+              ActionExecuted("preferences_form"), SlotSet("requested_slot", "format"),
+              ActionExecuted("action_listen"), UserUttered("what?", {"name": "nlu_fallback", "confidence": 1.0}),
+              UserUtteranceReverted(), ActionExecuted("action_listen"), ActionReverted(),
+              ActionExecuted("action_listen"), user, Restarted(), ActionExecuted("action_listen"), user,
+              ActionExecuted("utter_greet")]
+
+    def check(tracker, so_far):
+        applied = DialogueStateTracker.from_events("rasa", so_far, DOMAIN.slots).applied_events()
+        assert [id(e) for e in tracker.applied_events()] == [id(e) for e in applied]
+        for call in CALLS:
+            assert tracker.past_states(DOMAIN, *call) == rasa_states(so_far, call)
+
+    grown(events, check)
+
+
+def test_what_a_featurizer_does_to_the_states_it_gets_does_not_change_the_next_call(conversations):
+    featurizer = MaxHistoryTrackerFeaturizer(max_history=None)
+    for events in conversations:
+        tracker = StatesTracker.from_events("ours", events, DOMAIN.slots)
+        for use_text in (True, False, True):
+            for ignore_rule_only_turns in (False, True):
+                plain = DialogueStateTracker.from_events("rasa", events, DOMAIN.slots)
+                ours = featurizer.prediction_states([tracker], DOMAIN, use_text, ignore_rule_only_turns, RULE_ONLY)
+                theirs = featurizer.prediction_states([plain], DOMAIN, use_text, ignore_rule_only_turns, RULE_ONLY)
+                assert ours == theirs
