@@ -9,7 +9,7 @@ evaluation share one implementation.
     screen_no  a clear "no" to the screening question: acknowledge, offer the next step
     followup   after a crisis reply, an answer that asks nothing of the assistant ("ok", "idk",
                "2", "I gave him the narcan") continues the supportive conversation instead of
-               a topic menu
+               a topic menu; a question about the line itself gets the lines again
     None       stay out of the way: the other policies answer as usual, nothing is added
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from risk import resources
 from risk.constants import LANGUAGES, POPULATIONS, RISK_INTENT, SITUATIONS
 
 WINDOW = 5  # user turns that make up "recently"
@@ -64,6 +65,19 @@ _ASKS = re.compile(
     r"necesito (?:una cita|un terapeuta))\b",
     re.IGNORECASE)
 
+# After a crisis reply, a question (words that ask: `_ASKS`) about the crisis line itself ("what's
+# the veterans line number again", "can I text instead", "does that line have real people at night", "this hotline is ok for
+# me?") belongs to the crisis conversation: it gets the follow-up with the lines again, not the FAQ
+# answer the intent model finds in it (the ninth frozen set's conversations: seven such turns got
+# the confidentiality or the cost answer).
+_ABOUT_THE_LINE = re.compile(
+    r"\b(?:line|hotline|lifeline|helpline|crisis|number|988|911|741741|838255|678678|text(?:ing)?|call(?:ing)?|"
+    r"chat|counsell?ors?|real (?:people|person|human)|someone real|safety plan(?:ning)?|trevor|childhelp|rainn|"
+    r"l[ií]nea|n[uú]mero|llamar|llamo|mensaje|texto)\b",
+    re.IGNORECASE)
+# What is still carried out when it names the line ("find me a therapist who does texting").
+_COMMAND_INTENTS = _REQUEST_INTENTS - _QUESTION_INTENTS - {"bot_challenge"}
+
 
 @dataclass(frozen=True)
 class UserTurn:
@@ -77,6 +91,7 @@ class UserTurn:
     opens_with_no: bool = False
     hedged: bool = False
     asks: bool = False
+    about_the_line: bool = False
     score: float = 0.0
     distress: float = 0.0
     # what the assistant's crisis layer did right after this message
@@ -102,6 +117,7 @@ class UserTurn:
             opens_with_no=isinstance(text, str) and bool(_OPENS_WITH_NO.match(text)),
             hedged=isinstance(text, str) and bool(_HEDGE.search(text)),
             asks=isinstance(text, str) and bool(_ASKS.search(text)),
+            about_the_line=isinstance(text, str) and bool(_ABOUT_THE_LINE.search(text)),
             score=float(risk.get("score") or 0.0),
             distress=float(risk.get("distress") or 0.0),
             crisis_answered=crisis_answered,
@@ -131,6 +147,7 @@ class CrisisDecision:
     populations: Tuple[str, ...] = ()
     lang: str = "en"
     reason: str = ""
+    lines_again: bool = False  # a follow-up that repeats the situation's and the populations' lines
 
 
 def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
@@ -141,8 +158,12 @@ def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     populations = _populations(turns)
     lang = _language(turns)
 
-    def make(kind: str, situation: str = "general", reason: str = "", also: Optional[str] = None) -> CrisisDecision:
-        return CrisisDecision(kind, situation, also, populations, lang, reason)
+    def make(kind: str, situation: str = "general", reason: str = "", also: Optional[str] = None,
+             lines_again: bool = False) -> CrisisDecision:
+        if also and resources.named("also", also) <= resources.named("reply", situation).union(
+                *(resources.named("population", p) for p in populations)):
+            also = None  # its line is already in the reply (a minor's line names Childhelp too)
+        return CrisisDecision(kind, situation, also, populations, lang, reason, lines_again)
 
     if latest.tier == "clear":
         situations = latest.situations or ("general",)
@@ -160,6 +181,8 @@ def decide(turns: Sequence[UserTurn]) -> Optional[CrisisDecision]:
     recent = earlier[-WINDOW:]
     since_crisis = _turns_since_crisis(earlier)
     if since_crisis is not None and since_crisis < FOLLOWUP_TURNS:
+        if latest.about_the_line and latest.asks and latest.intent not in _COMMAND_INTENTS:
+            return make("followup", _recent_situation(earlier), "about_the_line", lines_again=True)
         if (latest.tier == "uncertain" or latest.intent not in _REQUEST_INTENTS
                 or (latest.intent in _QUESTION_INTENTS and not latest.asks)):
             return make("followup", _recent_situation(earlier), "after_crisis")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 import yaml
 
@@ -79,3 +79,12 @@ def text_of(kind: str, key: str, lang: str) -> str:
     data = load()
     section = {"reply": "replies", "also": "also", "population": "populations", "dialogue": "dialogue"}[kind]
     return render(data[section][key][lang], lang)
+
+
+def named(kind: str, key: str) -> Set[str]:
+    """The resources a line names (`{lifeline_988}`, `{childhelp}`, ...): two lines naming the same
+    ones say the same thing, and the reply gives it once."""
+    data = load()
+    section = {"reply": "replies", "also": "also", "population": "populations", "dialogue": "dialogue"}[kind]
+    line = data[section].get(key)
+    return set(_PLACEHOLDER.findall(line["en"])) if line else set()

@@ -11,6 +11,7 @@ latest user message:
     screen     [action_deactivate_loop utter_crisis_form_paused] utter_crisis_screen
     screen_no  utter_crisis_screen_no
     followup   utter_crisis_followup (utter_crisis_followup_emergency after an emergency reply)
+               [utter_crisis_also_<situation>] [population lines]   (asked about the line)
     (each ends with action_listen)
 
 Why a policy and not only rules: rules cannot choose the response from the risk verdict or
@@ -50,6 +51,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.policies import action_timeout
 from risk.constants import EMERGENCY_SITUATIONS, LANGUAGES, SITUATIONS
 from risk.dialogue import CrisisDecision, UserTurn, decide
+from risk import resources
 from risk.resources import response_name
 
 logger = logging.getLogger(__name__)
@@ -140,9 +142,15 @@ class CrisisPolicy(Policy):
             plan += pause + [utter("keep_talking")]
         elif decision.kind == "screen":
             plan = pause + [utter("screen")]
-        elif decision.kind == "followup" and decision.situation in EMERGENCY_SITUATIONS:
-            plan = [utter("followup_emergency") or utter("followup")]  # 911 first again
-        else:  # screen_no, followup
+        elif decision.kind == "followup":
+            step = "followup_emergency" if decision.situation in EMERGENCY_SITUATIONS else "followup"
+            plan = [utter(step) or utter("followup")]  # after an emergency, 911 first again
+            if decision.lines_again:  # asked about the line: its number, and the populations' lines
+                situation_line = decision.situation in SITUATIONS and not (
+                    resources.named("also", decision.situation) <= resources.named("dialogue", step))
+                plan += [utter(f"also_{decision.situation}") if situation_line else None]
+                plan += [utter(p) for p in decision.populations]
+        else:  # screen_no
             plan = [utter(decision.kind)]
         return [name for name in plan if name] + [ACTION_LISTEN_NAME]
 

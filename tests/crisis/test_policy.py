@@ -329,6 +329,41 @@ def test_a_typed_command_after_a_crisis_reply_is_carried_out(chat, command, inte
     assert chat.bot_turn(["preferences_form", "action_listen"]) == ["preferences_form", "action_listen"]
 
 
+@pytest.mark.parametrize("question, intent", [("what's the veterans line number again", "faq"),
+                                               ("Does that veterans line have real people on it at night", "bot_challenge"),
+                                               ("can i text instead", "faq"),
+                                               ("I am a veteran, this hotline is ok for me?", "faq")])
+def test_a_question_about_the_line_after_a_crisis_reply_gets_the_lines_again(chat, question, intent):
+    """A question about the crisis line belongs to the crisis conversation: not the FAQ answer the
+    intent model finds in it (the confidentiality or the cost answer), but the follow-up with the
+    situation's line and the population's."""
+    chat.user("(a veteran's message about the nights)", risk=verdict("clear", "domestic_violence",
+                                                                    populations=("veteran",)))
+    assert chat.bot_turn() == ["utter_crisis_domestic_violence", "utter_crisis_veteran"] + TAIL
+    chat.user(question, intent=intent, risk=verdict("none"))
+    assert chat.bot_turn(["utter_faq", "action_listen"]) == [
+        "utter_crisis_followup", "utter_crisis_also_domestic_violence", "utter_crisis_veteran", "action_listen"]
+
+
+def test_a_question_about_988_after_a_suicide_reply_gets_the_follow_up_without_a_second_988_line(chat):
+    _answer_after_a_crisis_reply(chat, "suicidal", "can I call them from another country?", "faq")
+    assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_crisis_followup", "action_listen"]
+
+
+def test_a_runner_up_line_that_a_population_line_already_names_is_given_once(chat):
+    """A minor's line names Childhelp: a runner-up child-abuse line would say it twice."""
+    risk = verdict("clear", "suicidal", populations=("minor",))
+    risk["situations"] = ["suicidal", "child_abuse"]
+    chat.user("(a 15-year-old's message)", risk=risk)
+    assert chat.bot_turn() == ["utter_crisis_suicidal", "utter_crisis_minor"] + TAIL
+    chat.tracker.update(Restarted())
+    chat.log("action_listen")
+    adult = verdict("clear", "suicidal")
+    adult["situations"] = ["suicidal", "child_abuse"]
+    chat.user("(an adult's message)", risk=adult)
+    assert chat.bot_turn() == ["utter_crisis_suicidal", "utter_crisis_also_child_abuse"] + TAIL
+
+
 def test_a_real_question_after_a_crisis_reply_is_answered(chat):
     _answer_after_a_crisis_reply(chat, "suicidal", "how long does psychodynamic therapy usually take", "faq")
     assert chat.bot_turn(["utter_faq", "action_listen"]) == ["utter_faq", "action_listen"]
