@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from privacy.dev_secrets import dev_secret  # noqa: E402
@@ -78,6 +78,14 @@ def latest_model() -> Path:
     return models[-1]
 
 
+def rasa_run_arguments(auth_token: str, model: Path, endpoints: str, port: int) -> List[str]:
+    """`rasa run`'s arguments. The token is joined to its option: a urlsafe token starts with "-"
+    one time in 64, and `--auth-token -x...` read it as an option and stopped the start."""
+    return ["run", "--enable-api", f"--auth-token={auth_token}", "--cors", "*", "--model", str(model),
+            "--endpoints", endpoints, "--credentials", "credentials.yml", "--port", str(port),
+            "--interface", "127.0.0.1"]
+
+
 def main() -> None:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **QUIET_LIBRARY_WARNINGS}
@@ -103,9 +111,8 @@ def main() -> None:
         ("action server", [*RASA_CLI, "run", "actions", "--actions", "actions",
                            "--port", str(ports["ACTION_SERVER_PORT"])],
          f"http://127.0.0.1:{ports['ACTION_SERVER_PORT']}/health", 120),
-        ("rasa", [*RASA_CLI, "run", "--enable-api", "--auth-token", auth_token, "--cors", "*",
-                  "--model", str(model), "--endpoints", endpoints_for(ports["ACTION_SERVER_PORT"]),
-                  "--credentials", "credentials.yml", "--port", str(ports["RASA_PORT"]), "--interface", "127.0.0.1"],
+        ("rasa", [*RASA_CLI, *rasa_run_arguments(auth_token, model, endpoints_for(ports["ACTION_SERVER_PORT"]),
+                                                 ports["RASA_PORT"])],
          rasa_url + "/", 240),
         ("risk event relay", [str(BIN / "python"), "-m", "intake", "relay"], None, 5),
         ("staff console", [str(BIN / "python"), "-m", "console", "run", "--port", str(ports["CONSOLE_PORT"])],
