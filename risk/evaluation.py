@@ -20,7 +20,7 @@ from risk.constants import SITUATIONS
 # once at its end (docs/RISK.md says how each was made). The live one is the newest: a new round
 # writes the next set, then moves LIVE_SET to it before any tuning.
 FROZEN_ROOT = Path(__file__).resolve().parents[1] / "tests" / "risk_eval"
-LIVE_SET = "frozen_v9"
+LIVE_SET = "frozen_v10"
 
 
 def frozen_sets() -> List[str]:

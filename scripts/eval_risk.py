@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/eval_risk.py --url http://127.0.0.1:5005 [--set frozen_vN|team] [--show-misses]
 
-The default set is risk.evaluation.LIVE_SET (tests/risk_eval/frozen_v9): written by two writers
+The default set is risk.evaluation.LIVE_SET (tests/risk_eval/frozen_v10): written by two writers
 who never saw the training data, the patterns or each other's work, before its tuning round, to be
 run once at its end. The older sets (`--set frozen`, `--set frozen_v2`, ...) were each run once at
 the end of their round; their misses have been seen since, so they are no longer evidence.

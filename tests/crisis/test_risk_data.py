@@ -15,7 +15,7 @@ from risk.constants import POPULATIONS, SITUATIONS
 
 import pytest
 
-# every frozen set (risk.evaluation.frozen_sets: nine so far, the first run 2026-11-28, the rest
+# every frozen set (risk.evaluation.frozen_sets: ten so far, the first run 2026-11-28, the rest
 # 2026-11-29), each run once at the end of its round
 FROZEN_SETS = [Path("tests/risk_eval") / name for name in evaluation.frozen_sets()]
 frozen_sets = pytest.mark.parametrize("folder", FROZEN_SETS, ids=lambda p: p.name)
