@@ -13,6 +13,7 @@ working as before for anyone who wants the notices.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 
 
@@ -33,6 +34,15 @@ def _show_unless_library_deprecation(message, category, filename, lineno, file=N
     _show_warning(message, category, filename, lineno, file, line)
 
 
+def _skip_jax() -> None:
+    """Rasa imports TensorFlow, whose `tf.lite` imports jax (a TensorFlow requirement) only to
+    convert JAX models; nothing this assistant runs uses either (its pipeline has no TensorFlow
+    component), and jax cost 64 MB of every Rasa worker's memory (scripts/bench_latency.py
+    reports RSS). A `None` in sys.modules makes that optional import fail the way TensorFlow
+    expects when jax is absent."""
+    sys.modules.setdefault("jax", None)
+
+
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ notices; errors still show
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # Rasa 3.6 pins SQLAlchemy 1.4
@@ -41,6 +51,7 @@ def main() -> None:
     import sanic  # noqa: F401  (its import inserts the "once" filter for DeprecationWarning)
 
     _ignore_deprecations()
+    _skip_jax()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

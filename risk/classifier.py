@@ -134,10 +134,6 @@ class SituationClassifier:
 
     word_vectorizer: object
     char_vectorizer: object
-    clear_model: object
-    risk_model: object
-    imminent_model: object
-    situation_model: object
     features: str = "word+char"
     # the weights of every model side by side, so one sparse product scores them all
     coef: Optional[np.ndarray] = field(default=None, repr=False)
@@ -224,9 +220,13 @@ class SituationClassifier:
                          + [m.coef_.T for m in population_models]).astype(np.float32)
         intercept = np.concatenate([m.intercept_ for m in binaries] + [situation_model.intercept_]
                                    + [m.intercept_ for m in population_models]).astype(np.float32)
+        # only the weights side by side are kept: the fitted models (float64, the situation model
+        # alone 21 MB) and the n-grams the vectorizers cut (`stop_words_`, kept by scikit-learn
+        # for inspection) are memory every Rasa worker would hold for nothing
+        for vectorizer in (word, char):
+            vectorizer.stop_words_ = None
         return cls(word_vectorizer=word if "word" in features else None,
-                   char_vectorizer=char if "char" in features else None, clear_model=clear_model,
-                   risk_model=risk_model, imminent_model=imminent_model, situation_model=situation_model,
+                   char_vectorizer=char if "char" in features else None,
                    features=features, coef=np.ascontiguousarray(coef), intercept=intercept,
                    situation_names=tuple(situation_model.classes_), population_names=population_names)
 
