@@ -28,6 +28,8 @@ the action server. Staff hear of the crisis reply through Rasa's event broker
 """
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -158,24 +160,43 @@ class CrisisPolicy(Policy):
     def _read_events(tracker: DialogueStateTracker) -> Tuple[List[UserTurn], List[str]]:
         """User turns since the last restart (oldest first), each with what the crisis layer
         did after it, and the actions run since the latest user message. Raw events are used
-        so a message that a fallback reverted still counts."""
-        turns: List[UserTurn] = []
-        executed: List[str] = []
-        pending: Optional[UserUttered] = None
-        for event in tracker.events:
+        so a message that a fallback reverted still counts.
+
+        This runs four times a turn over the whole conversation, so the reading is kept on the
+        tracker and goes on from the last event it read while events were only appended (a
+        tracker read again from the database starts over)."""
+        events = tracker.events
+        scan: Optional[_Scan] = tracker.__dict__.get("_crisis_scan")
+        if scan is None or len(events) < scan.seen or (scan.seen and events[scan.seen - 1] is not scan.last):
+            scan = tracker.__dict__["_crisis_scan"] = _Scan()
+        for event in itertools.islice(events, scan.seen, None):
             if isinstance(event, Restarted):
-                turns, executed, pending = [], [], None
+                scan.turns, scan.executed, scan.pending = [], [], None
             elif isinstance(event, UserUttered):
-                if pending is not None:
-                    turns.append(_turn(pending, executed))
-                pending, executed = event, []
-            elif isinstance(event, ActionExecuted) and pending is not None:
+                if scan.pending is not None:
+                    scan.turns.append(_turn(scan.pending, scan.executed))
+                scan.pending, scan.executed = event, []
+            elif isinstance(event, ActionExecuted) and scan.pending is not None:
                 name = event.action_name
                 if name and name not in _IGNORED_ACTIONS:
-                    executed.append(name)
-        if pending is not None:
-            turns.append(_turn(pending, []))
-        return turns, executed
+                    scan.executed.append(name)
+        scan.seen, scan.last = len(events), (events[-1] if events else None)
+        turns = list(scan.turns)
+        if scan.pending is not None:
+            turns.append(_turn(scan.pending, []))
+        return turns, list(scan.executed)
+
+
+@dataclasses.dataclass
+class _Scan:
+    """How far `_read_events` has read a tracker: the finished turns, the latest user message
+    and the actions run since it."""
+
+    turns: List[UserTurn] = dataclasses.field(default_factory=list)
+    executed: List[str] = dataclasses.field(default_factory=list)
+    pending: Optional[UserUttered] = None
+    seen: int = 0
+    last: Any = None
 
 
 def _turn(event: UserUttered, executed_after: List[str]) -> UserTurn:

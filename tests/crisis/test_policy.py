@@ -405,3 +405,29 @@ def test_priority_is_above_rule_policy_and_the_second_question_policy(policy):
 
     second = SecondQuestionPolicy.get_default_config()["priority"]
     assert policy.priority == RULE_POLICY_PRIORITY + 2 and RULE_POLICY_PRIORITY < second < policy.priority
+
+
+def test_reading_the_events_goes_on_from_where_it_stopped_and_gives_what_a_fresh_reading_gives(domain):
+    """CrisisPolicy reads the conversation four times a turn; it keeps its reading on the tracker
+    and goes on from the last event it read. After every event it must equal a fresh reading."""
+    def said(text, tier="none", situation=None):
+        return UserUttered(text, {"name": "faq", "confidence": 0.9},
+                           parse_data={"text": text, "intent": {"name": "faq", "confidence": 0.9},
+                                       "risk": verdict(tier, situation)})
+    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+              said("what is psychodynamic therapy"), ActionExecuted("utter_faq"), ActionExecuted("action_listen"),
+              said("i cant do this anymore", "uncertain"), ActionExecuted("utter_crisis_screen"),
+              ActionExecuted("action_listen"), said("yes", "none"), ActionExecuted("utter_crisis_suicidal"),
+              ActionExecuted("utter_crisis_keep_talking"), ActionExecuted("action_listen"), said("ok"),
+              UserUtteranceReverted(), Restarted(), ActionExecuted("action_listen"),
+              said("i took all my pills", "clear", "overdose"), ActionExecuted("utter_crisis_overdose")]
+    growing = DialogueStateTracker("reader", domain.slots)
+    for count, event in enumerate(events, start=1):
+        growing.update(event)
+        fresh = DialogueStateTracker.from_events("reader", events[:count], domain.slots)
+        assert CrisisPolicy._read_events(growing) == CrisisPolicy._read_events(fresh)
+    turns, executed = CrisisPolicy._read_events(growing)
+    assert [t.tier for t in turns] == ["clear"] and executed == ["utter_crisis_overdose"]
+    # a tracker whose events were replaced (read again from the database) is read from the start
+    growing.events.clear()
+    assert CrisisPolicy._read_events(growing) == ([], [])

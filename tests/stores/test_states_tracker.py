@@ -8,7 +8,7 @@ from rasa.shared.core.constants import RULE_ONLY_LOOPS, RULE_ONLY_SLOTS
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SlotSet,
                                      UserUttered, UserUtteranceReverted)
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot.stores.states_tracker import StatesTracker
 
@@ -46,6 +46,27 @@ def rasa_states(events, call):
     return DOMAIN.states_for_tracker_history(plain, *call)
 
 
+def same_state(ours, theirs):
+    """Everything a tracker's events set, compared between two trackers."""
+    assert type(ours) is type(theirs) is DialogueStateTracker
+    state = {**ours.current_state(EventVerbosity.ALL), "sender_id": theirs.sender_id}
+    return (state == theirs.current_state(EventVerbosity.ALL)
+            and {n: (s.value, s.has_been_set) for n, s in ours.slots.items()}
+            == {n: (s.value, s.has_been_set) for n, s in theirs.slots.items()}
+            and ours.active_loop == theirs.active_loop and ours.followup_action == theirs.followup_action
+            and ours.latest_bot_utterance == theirs.latest_bot_utterance)
+
+
+def test_a_copy_is_independent_of_the_original(conversations):
+    events = max(conversations, key=len)
+    tracker = StatesTracker.from_events("ours", events, DOMAIN.slots)
+    duplicate = tracker.copy()
+    duplicate.update(SlotSet("sms_opted_out", True))
+    duplicate.update(ActiveLoop("preferences_form"))
+    assert tracker.get_slot("sms_opted_out") != True and tracker.active_loop_name != "preferences_form"  # noqa: E712
+    assert len(tracker.events) == len(events)
+
+
 def grown(events, check):
     """Feeds the events one by one to a StatesTracker, checking after each."""
     tracker = StatesTracker("ours", DOMAIN.slots)
@@ -59,8 +80,9 @@ def test_states_after_every_event_are_rasas(conversations):
     for events in conversations:
         def check(tracker, so_far):
             nonlocal compared
-            applied = DialogueStateTracker.from_events("rasa", so_far, DOMAIN.slots).applied_events()
-            assert [id(e) for e in tracker.applied_events()] == [id(e) for e in applied]
+            plain = DialogueStateTracker.from_events("rasa", so_far, DOMAIN.slots)
+            assert [id(e) for e in tracker.applied_events()] == [id(e) for e in plain.applied_events()]
+            assert same_state(tracker.copy(), DialogueStateTracker.copy(plain))
             for call in CALLS:
                 assert tracker.past_states(DOMAIN, *call) == rasa_states(so_far, call)
                 compared += 1
