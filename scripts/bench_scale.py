@@ -1,0 +1,129 @@
+"""Throughput through the load balancer: `make serve`'s topology against the stock bot, same run.
+
+    .venv/bin/python scripts/bench_scale.py [--clients 32] [--messages 960] [--workers 2]
+
+Ours: scripts/serve.py's Topology (N Rasa workers and two action servers behind HAProxy, the
+PostgreSQL tracker store in a throw-away database, the Redis lock store, the RabbitMQ event broker),
+HAProxy's configuration as shipped. Stock: the `rasa init` bot of scripts/bench_latency.py in one
+process (default config, in-memory stores). Both get the same messages from the same number of
+concurrent clients, each client its own conversation(s), ten messages per conversation: the FAQ
+questions, small talk and gibberish of bench_latency, and every eighth message a crisis message,
+whose reply time is reported apart for ours (target: p95 < 300 ms under this load).
+
+Each client sends from its own loopback address (127.0.0.x): HAProxy's per-client rate limit is
+per source address, and real visitors do not share one. Needs what `make serve` needs
+(PostgreSQL, Redis, RabbitMQ, HAProxy) and a trained model. About three minutes.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from scripts.bench_latency import MESSAGES, stock_bot_model  # noqa: E402
+from scripts.serve import Topology  # noqa: E402
+from tests.support import servers  # noqa: E402
+from tests.support.databases import temporary_postgres_database  # noqa: E402
+
+REST_TOKEN = "bench-only-rest-token"
+CRISIS_MESSAGES = [
+    "I want to kill myself tonight", "i took all my pills like 10 min ago", "my husband is hitting me right now",
+    "quiero morirme ya no aguanto", "I have the rope ready in the garage", "someone broke into my house and I'm hiding",
+]
+CRISIS_EVERY = 8
+
+
+def workload(count: int) -> List[Tuple[str, bool]]:
+    """(text, is a crisis message) for `count` messages."""
+    out, faq, crisis = [], 0, 0
+    for i in range(count):
+        if i % CRISIS_EVERY == CRISIS_EVERY - 1:
+            out.append((CRISIS_MESSAGES[crisis % len(CRISIS_MESSAGES)], True))
+            crisis += 1
+        else:
+            out.append((MESSAGES[faq % len(MESSAGES)], False))
+            faq += 1
+    return out
+
+
+async def client(url: str, number: int, messages: List[Tuple[str, bool]], label: str) -> List[Tuple[float, bool, int]]:
+    """(milliseconds, crisis?, status) per message, one after another, from 127.0.0.<10 + number>."""
+    connector = aiohttp.TCPConnector(local_addr=(f"127.0.0.{10 + number}", 0))
+    timeout = aiohttp.ClientTimeout(total=60)
+    out = []
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout,
+                                     headers={"Authorization": f"Bearer {REST_TOKEN}"}) as session:
+        for i, (text, crisis) in enumerate(messages):
+            started = time.perf_counter()
+            async with session.post(url, json={"sender": f"{label}-{number}-{i // 10}", "message": text}) as resp:
+                await resp.read()
+                out.append(((time.perf_counter() - started) * 1000, crisis, resp.status))
+    return out
+
+
+async def load(url: str, clients: int, count: int, label: str) -> Dict[str, float]:
+    messages = workload(count)
+    await asyncio.gather(*(client(url, c, workload(10), f"warm-{label}") for c in range(min(clients, 4))))
+    started = time.perf_counter()
+    results = await asyncio.gather(*(client(url, c, messages[c::clients], label) for c in range(clients)))
+    elapsed = time.perf_counter() - started
+    rows = [row for result in results for row in result]
+    ok = sorted(ms for ms, _, status in rows if status == 200)
+    crisis = sorted(ms for ms, is_crisis, status in rows if is_crisis and status == 200)
+    return {"messages": len(rows), "failed": sum(status != 200 for _, _, status in rows),
+            "msg_per_s": round(len(ok) / elapsed, 1), "p50_ms": round(statistics.median(ok), 1),
+            "p95_ms": round(ok[int(len(ok) * 0.95) - 1], 1),
+            "crisis_p95_ms": round(crisis[int(len(crisis) * 0.95) - 1], 1) if crisis else None}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--messages", type=int, default=960)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--model", type=Path, help="ours (default: the newest in models/)")
+    args = parser.parse_args()
+    model = args.model or sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1]
+    stock_model = stock_bot_model(ROOT / "var" / "bench" / "stock-bot")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    report: Dict[str, object] = {"cores": os.cpu_count(), "clients": args.clients, "workers": args.workers}
+    try:
+        stock_dir = workdir / "stock"
+        stock_dir.mkdir()
+        with servers.running(servers.rasa_server(stock_model, stock_dir, None)) as (stock,):
+            report["stock, one process"] = asyncio.run(
+                load(stock.url + "/webhooks/rest/webhook", args.clients, args.messages, "stock"))
+        with temporary_postgres_database("bench_scale") as database:
+            env = {**os.environ, "TRACKER_DB_NAME": database, "TWILIO_AUTH_TOKEN": "bench-only",
+                   "INTAKE_DATABASE_URL": f"sqlite:///{workdir / 'intake.db'}",
+                   "REST_CHANNEL_TOKEN": REST_TOKEN, "ACTION_SERVER_TOKEN": "bench-only-actions"}
+            with Topology(model, workdir, workers=args.workers, action_servers=2, port=servers.free_port(),
+                          env=env) as topology:
+                report[f"ours, {args.workers} workers behind HAProxy"] = asyncio.run(
+                    load(topology.url + "/webhooks/rest/webhook", args.clients, args.messages, "ours"))
+        report["load_average_1m"] = round(os.getloadavg()[0], 2)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    ours = report[f"ours, {args.workers} workers behind HAProxy"]
+    stock_figures = report["stock, one process"]
+    report["throughput_ratio"] = round(ours["msg_per_s"] / stock_figures["msg_per_s"], 2)  # type: ignore[index]
+    print(json.dumps(report, indent=1))
+    print(f"throughput {report['throughput_ratio']}x the stock bot's (target >= 3x); "
+          f"crisis replies p95 {ours['crisis_p95_ms']} ms (target < 300 ms)")  # type: ignore[index]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
