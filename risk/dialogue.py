@@ -66,10 +66,10 @@ _ASKS = re.compile(
     re.IGNORECASE)
 
 # After a crisis reply, a question (words that ask: `_ASKS`) about the crisis line itself ("what's
-# the veterans line number again", "can I text instead", "does that line have real people at night", "this hotline is ok for
-# me?") belongs to the crisis conversation: it gets the follow-up with the lines again, not the FAQ
-# answer the intent model finds in it (the ninth frozen set's conversations: seven such turns got
-# the confidentiality or the cost answer).
+# the veterans line number again", "can I text instead", "does that line have real people at
+# night", "this hotline is ok for me?") belongs to the crisis conversation: it gets the follow-up
+# with the lines again, not the FAQ answer the intent model finds in it (the ninth frozen set's
+# conversations: seven such turns got the confidentiality or the cost answer).
 _ABOUT_THE_LINE = re.compile(
     r"\b(?:line|hotline|lifeline|helpline|crisis|number|988|911|741741|838255|678678|text(?:ing)?|call(?:ing)?|"
     r"chat|counsell?ors?|real (?:people|person|human)|someone real|safety plan(?:ning)?|trevor|childhelp|rainn|"

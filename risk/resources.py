@@ -75,16 +75,16 @@ def all_responses() -> List[Tuple[str, str, str, str]]:
     return rows
 
 
+# the kinds of line and their sections in crisis_resources.yml
+_SECTIONS = {"reply": "replies", "also": "also", "population": "populations", "dialogue": "dialogue"}
+
+
 def text_of(kind: str, key: str, lang: str) -> str:
-    data = load()
-    section = {"reply": "replies", "also": "also", "population": "populations", "dialogue": "dialogue"}[kind]
-    return render(data[section][key][lang], lang)
+    return render(load()[_SECTIONS[kind]][key][lang], lang)
 
 
 def named(kind: str, key: str) -> Set[str]:
     """The resources a line names (`{lifeline_988}`, `{childhelp}`, ...): two lines naming the same
     ones say the same thing, and the reply gives it once."""
-    data = load()
-    section = {"reply": "replies", "also": "also", "population": "populations", "dialogue": "dialogue"}[kind]
-    line = data[section].get(key)
+    line = load()[_SECTIONS[kind]].get(key)
     return set(_PLACEHOLDER.findall(line["en"])) if line else set()

@@ -51,9 +51,9 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.policies import action_timeout
+from risk import resources
 from risk.constants import EMERGENCY_SITUATIONS, LANGUAGES, SITUATIONS
 from risk.dialogue import CrisisDecision, UserTurn, decide
-from risk import resources
 from risk.resources import response_name
 
 logger = logging.getLogger(__name__)
