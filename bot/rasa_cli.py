@@ -37,9 +37,9 @@ def _show_unless_library_deprecation(message, category, filename, lineno, file=N
 def _skip_jax() -> None:
     """Rasa imports TensorFlow, whose `tf.lite` imports jax (a TensorFlow requirement) only to
     convert JAX models; nothing this assistant runs uses either (its pipeline has no TensorFlow
-    component), and jax cost 64 MB of every Rasa worker's memory (scripts/bench_latency.py
-    reports RSS). A `None` in sys.modules makes that optional import fail the way TensorFlow
-    expects when jax is absent."""
+    component), and jax cost 64 MB of every Rasa worker's memory (RSS as
+    deploy/kubernetes/measure_worker.py reports it). A `None` in sys.modules makes that optional
+    import fail the way TensorFlow expects when jax is absent."""
     sys.modules.setdefault("jax", None)
 
 
