@@ -4,8 +4,9 @@ In front of N Rasa workers (HTTP, REST + socket.io + SMS) and M action servers:
 - rejects malformed requests before they reach Sanic 21.12 (e.g. `Content-Length: -5`, which makes
   that Sanic release spin forever: HAProxy's HTTP parser answers 400 itself);
 - caps the request body (MAX_BODY_BYTES, 413) and applies per-client rate limits (429);
-- timeouts for slow clients and servers; health checks (Rasa: GET /webhooks/health/, which is 200
-  whenever crisis replies can be sent; action servers: GET /health);
+- timeouts for slow clients and servers; health checks (Rasa: GET /webhooks/health/ready, which is
+  200 whenever crisis replies can be sent; action servers: GET /health); when every Rasa worker
+  fails its check the workers are tried anyway (a 503 answers nobody in crisis);
 - sticky sessions by cookie for the widget's socket.io (its polling transport needs one worker), round
   robin for REST and SMS (the Redis lock store and the shared tracker store keep a conversation in
   order on any worker); a request that could not reach a worker is retried on another.
@@ -22,6 +23,10 @@ def haproxy_config(rasa_ports: Sequence[int], action_ports: Sequence[int], port:
                    actions_port: int, bind: str = "127.0.0.1") -> str:
     rasa_servers = "\n".join(
         f"    server rasa{n} 127.0.0.1:{p} check inter 2s fall 3 rise 2 cookie rasa{n}"
+        for n, p in enumerate(rasa_ports, start=1))
+    # the same workers again, unchecked, as backups: used only when every check has failed
+    rasa_fail_open = "\n".join(
+        f"    server rasa{n}-unchecked 127.0.0.1:{p} backup"
         for n, p in enumerate(rasa_ports, start=1))
     action_servers = "\n".join(
         f"    server actions{n} 127.0.0.1:{p} check inter 2s fall 3 rise 2"
@@ -55,9 +60,13 @@ frontend assistant
 backend rasa_workers
     balance roundrobin
     cookie RASAWORKER insert indirect nocache httponly
-    option httpchk GET /webhooks/health/
+    option httpchk GET /webhooks/health/ready
     http-check expect status 200
+    # fail open: workers too busy to answer their checks in time (32 clients on two cores marked
+    # both down and every message, crisis messages too, got a 503) are still tried
+    option allbackups
 {rasa_servers}
+{rasa_fail_open}
 
 frontend actions
     bind 127.0.0.1:{actions_port}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import shutil
@@ -82,7 +83,9 @@ async def load(url: str, clients: int, count: int, label: str) -> Dict[str, floa
     rows = [row for result in results for row in result]
     ok = sorted(ms for ms, _, status in rows if status == 200)
     crisis = sorted(ms for ms, is_crisis, status in rows if is_crisis and status == 200)
-    return {"messages": len(rows), "failed": sum(status != 200 for _, _, status in rows),
+    statuses = collections.Counter(status for _, _, status in rows if status != 200)
+    return {"messages": len(rows), "failed": sum(statuses.values()),
+            "failed_by_status": {str(status): count for status, count in sorted(statuses.items())},
             "msg_per_s": round(len(ok) / elapsed, 1), "p50_ms": round(statistics.median(ok), 1),
             "p95_ms": round(ok[int(len(ok) * 0.95) - 1], 1),
             "crisis_p95_ms": round(crisis[int(len(crisis) * 0.95) - 1], 1) if crisis else None}

@@ -144,7 +144,9 @@ class RiskEventPikaBroker(PikaEventBroker):
 
     async def _publish(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None) -> None:
         if not await self._send(event, headers):
-            self._pending.add(event)
+            # in a thread: two workers may share the file, and waiting for its lock must not
+            # stall every other conversation on this worker's event loop
+            await asyncio.to_thread(self._pending.add, event)
             logger.error("risk event kept for resending: RabbitMQ unavailable (situation=%s)", event.get("situation"))
 
     async def _send(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None) -> bool:
@@ -165,14 +167,14 @@ class RiskEventPikaBroker(PikaEventBroker):
                 logger.error("risk event resend failed (%s)", type(failure).__name__)
 
     async def _resend_pending(self) -> None:
-        pending = self._pending.oldest(100)
+        pending = await asyncio.to_thread(self._pending.oldest, 100)
         if not pending:
             return
         sent = 0
         for row_id, event in pending:
             if not await self._send(event):
                 break
-            self._pending.remove(row_id)
+            await asyncio.to_thread(self._pending.remove, row_id)
             sent += 1
         if sent < len(pending):  # the connection is not usable: start a new one for next time
             await self._reconnect()

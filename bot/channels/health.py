@@ -1,4 +1,5 @@
 """GET /webhooks/health/ : whether this Rasa server can answer, and how each dependency is doing.
+GET /webhooks/health/ready : only whether it can answer (the load balancer's check).
 
 Rasa's own `/` says only that the process is up. A load balancer and an on-call engineer need to
 know more, and must not be misled: crisis replies need nothing but this process and its model
@@ -83,6 +84,15 @@ class HealthInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         health = Blueprint("health", __name__)
+
+        @health.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            # what a load balancer asks every second or two: no dependency checks, so a worker busy
+            # with a queue of turns still answers it (the report below makes four round trips)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"status": "starting", "crisis_replies": "unavailable"}, status=503)
+            return response.json({"status": "ready", "crisis_replies": "available"})
 
         @health.route("/", methods=["GET"])
         async def report(request: Request) -> HTTPResponse:

@@ -515,14 +515,28 @@ def served(router, path: str, method: str = "GET") -> bool:
     return True
 
 
-def test_rasa_probes_ask_the_health_report(rasa_routes):
+def test_rasa_probes_ask_whether_crisis_replies_can_be_sent(rasa_routes):
     paths = http_probe_paths("rasa", "rasa")
-    assert paths == {"/webhooks/health/"}
-    assert served(rasa_routes, "/webhooks/health/")
+    assert paths == {"/webhooks/health/ready"}
+    assert served(rasa_routes, "/webhooks/health/ready")
     assert not served(rasa_routes, "/webhooks/no-such-channel/")  # the check can fail
     # the same path HAProxy checks in `make serve`
     from deploy.haproxy import haproxy_config
-    assert "option httpchk GET /webhooks/health/" in haproxy_config([1], [2], 3, 4)
+    assert "option httpchk GET /webhooks/health/ready\n" in haproxy_config([1], [2], 3, 4)
+
+
+def test_haproxy_tries_every_worker_when_every_check_fails():
+    """A worker too busy to answer its check in time is still able to answer a crisis message."""
+    from deploy.haproxy import haproxy_config
+
+    config = haproxy_config([5101, 5102], [5201], 5000, 5300)
+    backend = config.split("backend rasa_workers", 1)[1].split("frontend", 1)[0]
+    assert "option allbackups" in backend
+    checked = [line.split() for line in backend.splitlines() if line.strip().startswith("server") and " check" in line]
+    unchecked = [line.split() for line in backend.splitlines() if line.strip().startswith("server") and " backup" in line]
+    assert [words[2] for words in checked] == ["127.0.0.1:5101", "127.0.0.1:5102"]
+    assert [words[2] for words in unchecked] == ["127.0.0.1:5101", "127.0.0.1:5102"]
+    assert not any("check" in words for words in unchecked)
 
 
 def test_ingress_paths_lead_to_rasa_routes(rasa_routes):

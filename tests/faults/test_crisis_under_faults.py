@@ -174,6 +174,9 @@ def test_crisis_replies_under_every_fault_and_every_risk_event_reaches_staff_onc
                 # the health report names the failing dependency (RabbitMQ's once a record waits)
                 health = json.loads(urllib.request.urlopen(f"{server.url}/webhooks/health/", timeout=10).read())
                 assert health["crisis_replies"] == "available", health
+                # the load balancer's check keeps this worker in: it can still answer a crisis
+                ready = urllib.request.urlopen(f"{server.url}/webhooks/health/ready", timeout=10)
+                assert ready.status == 200 and json.loads(ready.read())["crisis_replies"] == "available"
                 if dependency in HEALTH_NAME:  # the action server's own dependencies are its to report
                     assert health["status"] == "degraded", (dependency, fault, health)
                     assert health["dependencies"][HEALTH_NAME[dependency]].startswith("unreachable"), health
