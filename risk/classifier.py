@@ -18,7 +18,7 @@ import os
 import pickle
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -202,20 +202,20 @@ class SituationClassifier:
         matrix = _stack(word.fit_transform(texts) if "word" in features else None,
                         char.fit_transform(texts) if "char" in features else None)
 
-        def binary(target: np.ndarray) -> object:
-            return LogisticRegression(C=c, solver="liblinear", max_iter=2000, random_state=seed).fit(matrix, target)
+        def binary(target: np.ndarray) -> Tuple[object, object, object]:
+            return LogisticRegression(C=c, solver="liblinear", max_iter=2000, random_state=seed), matrix, target
 
-        clear_model = binary(np.array([e.tier == "clear" for e in examples], dtype=np.int8))
-        risk_model = binary(np.array([e.tier != "none" for e in examples], dtype=np.int8))
-        imminent_model = binary(np.array([e.tier == "clear" and e.imminent for e in examples], dtype=np.int8))
         clear_rows = [i for i, e in enumerate(examples) if e.tier == "clear"]
-        situation_of = _situation_labels(examples, clear_rows)
-        situation_model = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(matrix[clear_rows], situation_of)
         # who writes is independent of the risk: every example teaches the population models
         population_names = tuple(p for p in POPULATIONS if any(p in e.populations for e in examples))
-        population_models = [binary(np.array([p in e.populations for e in examples], dtype=np.int8))
-                             for p in population_names]
-        binaries = [clear_model, risk_model, imminent_model]
+        fits = [(LogisticRegression(C=c, max_iter=3000, random_state=seed), matrix[clear_rows],  # the longest first
+                 _situation_labels(examples, clear_rows)),
+                binary(np.array([e.tier == "clear" for e in examples], dtype=np.int8)),
+                binary(np.array([e.tier != "none" for e in examples], dtype=np.int8)),
+                binary(np.array([e.tier == "clear" and e.imminent for e in examples], dtype=np.int8))]
+        fits += [binary(np.array([p in e.populations for e in examples], dtype=np.int8)) for p in population_names]
+        models = _fit_side_by_side(fits)
+        situation_model, binaries, population_models = models[0], models[1:4], models[4:]
         coef = np.hstack([m.coef_.T for m in binaries] + [situation_model.coef_.T]
                          + [m.coef_.T for m in population_models]).astype(np.float32)
         intercept = np.concatenate([m.intercept_ for m in binaries] + [situation_model.intercept_]
@@ -386,6 +386,16 @@ class _WordCharGrams(_Grams):
                 if gram in vocabulary:
                     found.append(vocabulary[gram])
         return found
+
+
+def _fit_side_by_side(fits: Sequence[Tuple[Any, Any, Any]]) -> List[Any]:
+    """Fit independent models on every core, in threads (liblinear and most of lbfgs run without
+    the GIL). Each fit is the one it would be alone: same data, same seed, same result. Training
+    has the machine to itself, as in sentence_encoder/cache.py."""
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=os.cpu_count() or 1, prefer="threads")(
+        delayed(model.fit)(features, target) for model, features, target in fits)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

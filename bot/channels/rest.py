@@ -25,7 +25,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import turn_gate
 from bot.channels.limits import MAX_MESSAGE_CHARS, MAX_REST_BODY_BYTES, MAX_SENDER_ID_CHARS, as_text
 from privacy.identifiers import rest_conversation_id
 
@@ -120,9 +119,8 @@ class TokenRestInput(RestInput):
             conversation_id = rest_conversation_id(sender)
             collector = CollectingOutputChannel()
             try:
-                async with turn_gate.gate().turn(text):
-                    await on_new_message(UserMessage(text, collector, conversation_id,
-                                                     input_channel=self.name(), metadata=metadata))
+                await on_new_message(UserMessage(text, collector, conversation_id,
+                                                 input_channel=self.name(), metadata=metadata))
             except CancelledError:
                 logger.error("rest message timed out")
             except Exception as failure:  # noqa: BLE001 - answer with what was said; log no text

@@ -42,7 +42,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.channels import sms_keywords, sms_tracker, turn_gate
+from bot.channels import sms_keywords, sms_tracker
 from bot.channels.sms_format import TWILIO_MAX_BODY_CHARS, option_for_reply, options_from_messages, \
     render_turn, split_segments
 from bot.channels.sms_keywords import Keyword
@@ -154,8 +154,7 @@ class SMSInput(InputChannel):
             logger.info("sms %s from %s: %d chars%s", sms.message_sid[-8:], mask_phone(sms.sender),
                         len(sms.body), " (truncated)" if sms.truncated else "")
             try:
-                async with turn_gate.gate().turn(sms.body):
-                    messages = await self.handle(agent, sms)
+                messages = await self.handle(agent, sms)
             except Exception as error:  # noqa: BLE001 - the person always gets an answer, the server no crash
                 log_failure("sms message from %s could not be handled", sms.sender, error)
                 messages = [{"text": sms_keywords.ERROR_TEXT}]

@@ -26,7 +26,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels import turn_gate
 from bot.channels.limits import MAX_MESSAGE_CHARS, as_text
 from privacy.crypto import cipher
 from privacy.identifiers import web_conversation_id
@@ -120,8 +119,7 @@ class WebSessionSocketIOInput(SocketIOInput):
                     metadata = {}
             if not isinstance(metadata, dict):
                 metadata = {}
-            async with turn_gate.gate().turn(text):
-                await on_new_message(UserMessage(text, output, conversation_id,
-                                                 input_channel=self.name(), metadata=metadata))
+            await on_new_message(UserMessage(text, output, conversation_id,
+                                             input_channel=self.name(), metadata=metadata))
 
         return webhook

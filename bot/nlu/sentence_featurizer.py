@@ -84,15 +84,19 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         messages = [m for m in training_data.training_examples if m.get(TEXT)]
-        # training has the machine to itself: every core (serving keeps one thread)
-        self._featurize(messages, batch_size=int(self._config["batch_size"]), threads=os.cpu_count() or 1)
+        # training has the machine to itself: every core (serving keeps one thread); the training
+        # texts go through the on-disk cache the risk classifier reads too, which embeds every
+        # NLU example again as its benign side (sentence_encoder/cache.py)
+        self._featurize(messages, batch_size=int(self._config["batch_size"]), threads=os.cpu_count() or 1,
+                        cached=True)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         self._featurize([m for m in messages if m.get(TEXT) is not None], batch_size=1, serving=True)
         return messages
 
-    def _featurize(self, messages: List[Message], batch_size: int, threads: int = 1, serving: bool = False) -> None:
+    def _featurize(self, messages: List[Message], batch_size: int, threads: int = 1, serving: bool = False,
+                   cached: bool = False) -> None:
         if not messages:
             return
         # An empty text still gets a (zero) feature so every message has the same feature set.
@@ -101,8 +105,13 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         non_empty = [i for i, text in enumerate(texts) if text.strip()]
         if non_empty:
             try:
-                vectors[non_empty] = self._encoder.encode([texts[i] for i in non_empty], batch_size=batch_size,
-                                                          threads=threads)
+                chosen = [texts[i] for i in non_empty]
+                if cached:
+                    from sentence_encoder.cache import encode_cached
+
+                    vectors[non_empty] = encode_cached(chosen, threads=threads)
+                else:
+                    vectors[non_empty] = self._encoder.encode(chosen, batch_size=batch_size, threads=threads)
             except Exception:
                 if not serving:
                     raise
