@@ -54,7 +54,7 @@ def _store(path: Path, cache: Dict[str, np.ndarray]) -> None:
 
 
 def encode_cached(texts: Sequence[str], cache_path: Optional[os.PathLike] = DEFAULT_CACHE,
-                  threads: Optional[int] = None) -> np.ndarray:
+                  threads: Optional[int] = None, batch_size: int = 32) -> np.ndarray:
     """Embeddings of `texts`, reading those embedded before from `cache_path` (None: no cache).
     `threads`: every core by default, for training runs that have the machine to themselves."""
     texts = list(texts)
@@ -63,7 +63,7 @@ def encode_cached(texts: Sequence[str], cache_path: Optional[os.PathLike] = DEFA
     missing = list(dict.fromkeys(t for t in texts if t not in cache))
     if missing:
         started = time.time()
-        vectors = get_encoder().encode(missing, batch_size=32, threads=threads or os.cpu_count() or 1)
+        vectors = get_encoder().encode(missing, batch_size=batch_size, threads=threads or os.cpu_count() or 1)
         cache.update(zip(missing, vectors))
         logger.info("Embedded %d texts in %.0f s (%d from the cache).", len(missing), time.time() - started,
                     len(texts) - len(missing))

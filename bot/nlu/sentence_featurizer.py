@@ -109,7 +109,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
                 if cached:
                     from sentence_encoder.cache import encode_cached
 
-                    vectors[non_empty] = encode_cached(chosen, threads=threads)
+                    vectors[non_empty] = encode_cached(chosen, threads=threads, batch_size=batch_size)
                 else:
                     vectors[non_empty] = self._encoder.encode(chosen, batch_size=batch_size, threads=threads)
             except Exception:

@@ -40,6 +40,23 @@ def test_training_data_is_featurized_in_batches_like_single_messages(featurizer)
     np.testing.assert_allclose(_sentence(data.training_examples[1]), _sentence(single), atol=1e-4)
 
 
+def test_training_texts_embedded_once_are_read_from_the_cache(featurizer, monkeypatch):
+    """`rasa train` embeds every NLU example for this featurizer and again for the risk classifier's
+    benign side: the second time comes from var/sentence_embeddings.npz."""
+    texts = ["can I see someone on a saturday morning", "what happens in the first session exactly"]
+    first = TrainingData([Message({TEXT: t, "intent": "faq"}) for t in texts])
+    featurizer.process_training_data(first)
+
+    def no_encoder(*_args, **_kwargs):
+        raise AssertionError("embedded again")
+
+    monkeypatch.setattr(get_encoder(), "encode", no_encoder)
+    again = TrainingData([Message({TEXT: t, "intent": "faq"}) for t in texts])
+    featurizer.process_training_data(again)
+    for before, after in zip(first.training_examples, again.training_examples):
+        np.testing.assert_array_equal(_sentence(before), _sentence(after))
+
+
 def test_paraphrases_are_closer_than_unrelated_questions(featurizer):
     messages = [Message({TEXT: t}) for t in ("how much does a session cost", "what's the price per visit",
                                              "do I have to lie on a couch")]
