@@ -77,6 +77,16 @@ async def dependency_report(agent: Any) -> Dict[str, str]:
     return dict(zip(checks.keys(), results))
 
 
+def _loaded_agent(request: Request) -> Optional[Any]:
+    """The agent once its model is loaded (crisis replies can be sent), else None."""
+    agent = getattr(request.app.ctx, "agent", None)
+    return agent if agent is not None and agent.is_ready() else None
+
+
+def _starting() -> HTTPResponse:
+    return response.json({"status": "starting", "crisis_replies": "unavailable"}, status=503)
+
+
 class HealthInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
@@ -89,16 +99,16 @@ class HealthInput(InputChannel):
         async def ready(request: Request) -> HTTPResponse:
             # what a load balancer asks every second or two: no dependency checks, so a worker busy
             # with a queue of turns still answers it (the report below makes four round trips)
-            agent = getattr(request.app.ctx, "agent", None)
-            if agent is None or not agent.is_ready():
-                return response.json({"status": "starting", "crisis_replies": "unavailable"}, status=503)
+            agent = _loaded_agent(request)
+            if agent is None:
+                return _starting()
             return response.json({"status": "ready", "crisis_replies": "available"})
 
         @health.route("/", methods=["GET"])
         async def report(request: Request) -> HTTPResponse:
-            agent = getattr(request.app.ctx, "agent", None)
-            if agent is None or not agent.is_ready():
-                return response.json({"status": "starting", "crisis_replies": "unavailable"}, status=503)
+            agent = _loaded_agent(request)
+            if agent is None:
+                return _starting()
             dependencies = await dependency_report(agent)
             degraded = [name for name, state in dependencies.items() if state.startswith("unreachable")]
             return response.json({"status": "degraded" if degraded else "ok", "crisis_replies": "available",
