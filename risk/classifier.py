@@ -18,7 +18,7 @@ import os
 import pickle
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -152,10 +152,21 @@ class SituationClassifier:
 
     @classmethod
     def train(cls, examples: Sequence[Example], c: float = 4.0, features: str = "word+char",
-              seed: int = 2026, embeddings: Optional[np.ndarray] = None) -> "SituationClassifier":
+              seed: int = 2026,
+              embeddings: Union[None, np.ndarray, Callable[[], np.ndarray]] = None) -> "SituationClassifier":
         """`embeddings` (one unit row per example) adds the sentence-embedding gates; without them
-        the classifier reads n-grams only."""
-        model = cls._train_ngrams(examples, c, features, seed)
+        the classifier reads n-grams only. Given as a function, it is called while the n-gram models
+        fit: the situation model's fit runs on one thread for minutes, and embedding every example
+        uses the idle core (same data, same seeds: the same model as with the array)."""
+        if callable(embeddings):
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                fitting = pool.submit(cls._train_ngrams, examples, c, features, seed)
+                embeddings = embeddings()
+                model = fitting.result()
+        else:
+            model = cls._train_ngrams(examples, c, features, seed)
         if embeddings is not None:
             model._train_encoder_gates(examples, np.asarray(embeddings, dtype=np.float32), c, seed)
         return model

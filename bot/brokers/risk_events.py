@@ -199,13 +199,17 @@ class PendingRecords:
 
     def __init__(self, path: Text) -> None:
         import sqlalchemy as sa
+        from sqlalchemy.schema import CreateTable
 
         Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         self._engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 5})
-        metadata = sa.MetaData()
-        self._table = sa.Table("pending", metadata, sa.Column("id", sa.Integer, primary_key=True),
+        self._table = sa.Table("pending", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
                                sa.Column("data", sa.Text, nullable=False))
-        metadata.create_all(self._engine)
+        # IF NOT EXISTS in the statement: the workers of one machine share this file and start together,
+        # and create_all's check-then-create let two of them race (one failed with "table pending
+        # already exists" and so had no event broker)
+        with self._engine.begin() as conn:
+            conn.execute(CreateTable(self._table, if_not_exists=True))
 
     def add(self, record: Dict[str, Any]) -> None:
         with self._engine.begin() as conn:

@@ -11,6 +11,7 @@ Message text is never logged or copied into the annotation.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -34,7 +35,7 @@ RISK_KEY = "risk"
 # serving, so they need no retraining)
 _CLASSIFIER_CODE = ("risk/classifier.py", "risk/normalise.py", "risk/segment.py", "risk/constants.py",
                     "risk/data/normalisation.yml")
-_MODEL_FILE = "situation_classifier.pkl"
+CLASSIFIER_FILE = "situation_classifier.pkl"  # in the model archive (tests/crisis/conftest.py reads it there too)
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -100,7 +101,7 @@ class RiskDetector(GraphComponent):
 
         try:
             with model_storage.read_from(resource) as directory:
-                classifier = SituationClassifier.load(str(directory / _MODEL_FILE))
+                classifier = SituationClassifier.load(str(directory / CLASSIFIER_FILE))
         except (ValueError, FileNotFoundError, OSError):
             # a model trained without this component's data: patterns only, loudly
             logger.error("Risk classifier not found in the model; risk recognition uses patterns only.")
@@ -123,11 +124,12 @@ class RiskDetector(GraphComponent):
         if self._config["read_sentence_embedding"]:
             from sentence_encoder.cache import encode_cached
 
-            # training texts only, kept in var/ between trainings (sentence_encoder/cache.py)
-            embeddings = encode_cached([e.text for e in examples])
+            # training texts only, kept in var/ between trainings (sentence_encoder/cache.py); as a
+            # function, so that the classifier embeds them while its n-gram models fit
+            embeddings = functools.partial(encode_cached, [e.text for e in examples])
         self._classifier = SituationClassifier.train(examples, c=float(self._config["c"]), embeddings=embeddings)
         with self._model_storage.write_to(self._resource) as directory:
-            self._classifier.save(str(directory / _MODEL_FILE))
+            self._classifier.save(str(directory / CLASSIFIER_FILE))
         self._build_judge()
         logger.info("Risk classifier trained on %d examples.", len(examples))
         return self._resource

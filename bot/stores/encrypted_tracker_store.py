@@ -61,8 +61,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
       failure the database is left alone for DB_RETRY_AFTER_S, so a hung database costs one
       connect timeout (set `query: {connect_timeout: 1}` for PostgreSQL), not one per message.
 
-    And three for the cost of a turn, each explained where it is: the tracker kept in memory
-    between turns, its kind (bot.stores.states_tracker.StatesTracker), and SQLite's WAL mode.
+    And four for the cost of a turn, each explained where it is: the tracker kept in memory
+    between turns, its kind (bot.stores.states_tracker.StatesTracker), the turn's queries as
+    SQLAlchemy Core statements built once (_TurnStatements), and SQLite's WAL mode.
     """
 
     _db_down_until = 0.0
@@ -72,6 +73,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             self._keep_sqlite_connection_in_wal_mode()
+        self._sql = _TurnStatements(self.SQLEvent.__table__)
 
     def _keep_sqlite_connection_in_wal_mode(self) -> None:
         """The laptop default (SQLite): each commit in SQLite's default journal waited for two
@@ -93,21 +95,17 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     # from: the same number of events in the session and the same highest row id (another worker's
     # turn, a deletion by the console or a new session changes them), and while nothing changed it
     # since (a turn that failed before saving leaves it longer). The check is one small query; the
-    # save that follows writes the events after the ones the tracker was read with and knows the new
-    # stamp from the rows it wrote, so a turn on a kept tracker costs one query besides its inserts.
+    # save that follows writes the events after the ones the tracker was read with in one INSERT and
+    # reads the new stamp in the same transaction: a turn on a kept tracker costs two small queries
+    # and one insert.
 
     def _cached(self) -> "OrderedDict[str, _Cached]":
         if not hasattr(self, "_cache"):
             self._cache = OrderedDict()
         return self._cache
 
-    def _stamp(self, session, sender_id: Text) -> Tuple[int, Optional[int]]:
-        in_session, highest = (
-            self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            .order_by(None)  # Rasa's query orders by id; PostgreSQL refuses that next to aggregates
-            .with_entities(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
-            .one()
-        )
+    def _stamp(self, connection, sender_id: Text) -> Tuple[int, Optional[int]]:
+        in_session, highest = connection.execute(self._sql.stamp, {"sender_id": sender_id}).one()
         return in_session, highest
 
     def _remember(self, tracker: DialogueStateTracker, stamp: Tuple[int, Optional[int]]) -> None:
@@ -140,17 +138,16 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             return None
         stamp = None
         try:
-            with self.session_scope() as session:
+            with self.engine.connect() as connection:
                 if not fetch_events_from_all_sessions:
-                    stamp = self._stamp(session, sender_id)
+                    stamp = self._stamp(connection, sender_id)
                     cached = self._cached().get(sender_id)
                     if cached is not None and cached.stamp == stamp and len(cached.tracker.events) == cached.length:
                         self._cache.move_to_end(sender_id)
                         return cached.tracker
-                rows = self._event_query(
-                    session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-                ).all()
-                events = [json.loads(data_cipher.decrypt(row.data)) for row in rows]
+                query = self._sql.all_sessions if fetch_events_from_all_sessions else self._sql.session
+                rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
+            events = [json.loads(data_cipher.decrypt(data)) for data in rows]
         except SQLAlchemyError as failure:
             self._mark_down("answering without history", failure)
             return None
@@ -170,35 +167,29 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         try:
             if self._database_resting():
                 raise _Resting()
-            with self.session_scope() as session:
+            with self.engine.begin() as connection:  # one transaction, committed on leaving
                 kept = self._cached().get(tracker.sender_id)
                 if kept is not None and kept.tracker is tracker:
                     # read this turn from a stamp the database confirmed: what follows is new
-                    new_events = list(itertools.islice(tracker.events, kept.length, None))
+                    stored = kept.length
                 else:
-                    new_events = list(self._additional_events(session, tracker))
+                    stored = self._stamp(connection, tracker.sender_id)[0]
+                new_events = list(itertools.islice(tracker.events, stored, None))
                 rows = []
                 for event in new_events:
                     data = event.as_dict()
-                    rows.append(
-                        self.SQLEvent(
-                            sender_id=tracker.sender_id,
-                            type_name=event.type_name,
-                            timestamp=data.get("timestamp"),
-                            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                            action_name=data.get("name"),
-                            data=data_cipher.encrypt(json.dumps(data)),
-                        )
-                    )
-                session.add_all(rows)
-                session.flush()  # gives the rows their ids
-                stamp = None
-                if kept is not None and kept.tracker is tracker and not any(
-                    isinstance(event, SessionStarted) for event in new_events
-                ):
-                    stamp = (kept.stamp[0] + len(rows), max([row.id for row in rows], default=kept.stamp[1]))
-                session.commit()
-                self._remember(tracker, stamp or self._stamp(session, tracker.sender_id))
+                    rows.append({
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": data_cipher.encrypt(json.dumps(data)),
+                    })
+                if rows:
+                    connection.execute(self._sql.insert, rows)  # one statement for the turn's events
+                stamp = self._stamp(connection, tracker.sender_id)
+            self._remember(tracker, stamp)
         except (SQLAlchemyError, _Resting) as failure:
             if not isinstance(failure, _Resting):
                 self._mark_down("this turn was not saved", failure)
@@ -206,6 +197,25 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             new_events = events_of_latest_turn(tracker)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+
+class _TurnStatements:
+    """The queries of a turn as SQLAlchemy Core statements, built once (Rasa's store builds ORM
+    queries and flushes ORM objects each turn: under load, SQLAlchemy was 23% of a production
+    worker's CPU, docs/CAPACITY.md). The same SQL as Rasa's `_event_query`: a session's events are
+    those from its latest `SessionStarted` on, in id order."""
+
+    def __init__(self, events: sa.Table) -> None:
+        sender = events.c.sender_id == sa.bindparam("sender_id")
+        session_start = (sa.select(sa.func.max(events.c.timestamp))
+                         .where(sender, events.c.type_name == SessionStarted.type_name)
+                         .scalar_subquery())
+        in_session = sa.and_(sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
+        # (events in the session, the highest row id): what a kept tracker is checked against
+        self.stamp = sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id)).where(in_session)
+        self.session = sa.select(events.c.data).where(in_session).order_by(events.c.id)
+        self.all_sessions = sa.select(events.c.data).where(sender).order_by(events.c.id)
+        self.insert = events.insert()
 
 
 def _sqlite_wal(dbapi_connection, _connection_record) -> None:

@@ -4,18 +4,11 @@ name) served by a real Rasa server WITHOUT an action server: the action endpoint
 points at a free port nothing listens on, as when the action server is down."""
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import sys
-from pathlib import Path
+import tarfile
 
 import pytest
 
 from tests.support import servers
-
-# Earlier sessions' situation classifiers (next to the cached assistant models; `make clean` empties it).
-CLASSIFIER_CACHE = servers.MODEL_CACHE
 
 
 @pytest.fixture(scope="session")
@@ -33,43 +26,23 @@ def rasa_without_actions(crisis_model, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def situation_classifier():
-    """The situation classifier trained on all of risk/data/training and the NLU examples, reading
-    n-grams only. `rasa train` adds the sentence-embedding gates (encoding every example takes
-    minutes): test_classifier.py tests them on a sample, the e2e tests through the real model."""
-    from risk.classifier import SituationClassifier, load_examples
+def situation_classifier(crisis_model, tmp_path_factory):
+    """The situation classifier of the trained assistant, reading n-grams only: `rasa train` fits it
+    on all of risk/data/training and the NLU examples, and adds the sentence-embedding gates, which
+    are left out here (test_classifier.py tests them on a sample, the e2e tests through the real
+    model). Fitting it again here cost a clean clone about five minutes for the same weights."""
+    import dataclasses
 
-    # Training takes ~45 s: a session loads the classifier an earlier one trained from the same inputs.
-    cached = CLASSIFIER_CACHE / f"situation-classifier-{classifier_inputs_hash()}.pkl"
-    with contextlib.suppress(FileNotFoundError):  # none yet (or another session just replaced it)
-        return SituationClassifier.load(str(cached))
-    from bot.nlu.risk_detector import benign_nlu_examples, load_nlu_data  # imports Rasa (seconds)
+    from bot.nlu.risk_detector import CLASSIFIER_FILE
+    from risk.classifier import SituationClassifier
 
-    classifier = SituationClassifier.train(load_examples() + benign_nlu_examples(load_nlu_data()))
-    CLASSIFIER_CACHE.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-    classifier.save(str(partial))
-    os.replace(partial, cached)  # a rename: never half a file
-    for stale in CLASSIFIER_CACHE.glob("situation-classifier-*.pkl"):
-        if stale != cached:
-            stale.unlink(missing_ok=True)
-    return classifier
-
-
-def classifier_inputs_hash() -> str:
-    """What the situation_classifier fixture's classifier is made of: everything `rasa train` reads
-    (bot.model_fingerprint: risk/ code and data, bot/nlu, bot/data, ...), this recipe, and the
-    libraries that fit and pickle it."""
-    import numpy
-    import scipy
-    import sklearn
-
-    from bot.model_fingerprint import training_fingerprint
-
-    digest = hashlib.sha256(training_fingerprint().encode())
-    digest.update(Path(__file__).read_bytes())
-    digest.update(f"{sys.version} {numpy.__version__} {scipy.__version__} {sklearn.__version__}".encode())
-    return digest.hexdigest()[:16]
+    with tarfile.open(crisis_model) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith(f"/{CLASSIFIER_FILE}"))
+        path = tmp_path_factory.mktemp("situation_classifier") / CLASSIFIER_FILE
+        path.write_bytes(archive.extractfile(member).read())
+    classifier = SituationClassifier.load(str(path))
+    return dataclasses.replace(classifier, encoder_hidden=None, encoder_gates=None, encoder_coef=None,
+                               encoder_intercept=None)
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,20 @@ def with_embeddings():
     return SituationClassifier.train(examples, embeddings=encoder.encode([e.text for e in examples])), encoder
 
 
+def test_embedding_while_the_ngram_models_fit_gives_the_same_model():
+    """`rasa train` passes the embeddings as a function, run beside the n-gram fits."""
+    from sentence_encoder import get_encoder
+
+    examples = load_examples()[::150]
+    vectors = get_encoder().encode([e.text for e in examples])
+    after = SituationClassifier.train(examples, embeddings=vectors)
+    beside = SituationClassifier.train(examples, embeddings=lambda: vectors)
+    assert np.array_equal(after.coef, beside.coef) and np.array_equal(after.intercept, beside.intercept)
+    assert np.array_equal(after.encoder_coef, beside.encoder_coef)
+    assert all(np.array_equal(a, b) for a, b in zip(after.encoder_hidden + after.encoder_gates,
+                                                    beside.encoder_hidden + beside.encoder_gates))
+
+
 def test_sentence_embedding_is_blended_into_the_whole_message(with_embeddings):
     classifier, encoder = with_embeddings
     assert classifier.reads_embeddings

@@ -110,3 +110,32 @@ def test_event_keys_are_unique_in_the_intake_store(store):
         assert conn.execute(select(risk_events.c.event_key)).scalars().all() == [key]
     with pytest.raises(ValueError):
         store.record_risk_event("rest:k", "rest", "suicidal", "high", event_key="../etc")
+
+
+def test_workers_starting_together_share_one_pending_file(tmp_path):
+    """The RabbitMQ broker's pending file is shared by the workers of a machine, which start at the
+    same moment: creating it from several at once must not fail any of them (one used to fail with
+    "table pending already exists" and started without an event broker)."""
+    import threading
+
+    from bot.brokers.risk_events import PendingRecords
+
+    for attempt in range(5):
+        path = str(tmp_path / f"pending-{attempt}.db")
+        start, failures, opened = threading.Barrier(6), [], []
+
+        def open_pending():
+            start.wait()
+            try:
+                opened.append(PendingRecords(path))
+            except Exception as failure:  # noqa: BLE001 - any failure is the finding
+                failures.append(failure)
+
+        threads = [threading.Thread(target=open_pending) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        opened[0].add({"event_key": "k1"})
+        assert [record for _, record in opened[-1].oldest(10)] == [{"event_key": "k1"}]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make test`, what CI runs (.ci/run), after setup and `rasa data validate`:
+#   1. training, and beside it the tests that need no model (pytest -m "not model"): for minutes of
+#      training one core is idle (the situation model's fit runs on one thread), and those tests spend
+#      much of their time waiting on the servers they start;
+#   2. the test stories and the held-out NLU set (Rasa's own test commands) on the trained model;
+#   3. the tests of the trained model (pytest -m model: every test using it is marked, tests/conftest.py).
+# Every step runs even when an earlier one failed, so one run shows every failure; the exit status
+# is that of the first failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p results
+failed=""
+
+make --no-print-directory train > results/train.log 2>&1 &
+training=$!
+echo "test: training in the background (results/train.log); meanwhile the tests that need no model"
+.venv/bin/pytest -q -m "not model" || failed="${failed} tests-without-model"
+wait "$training" || failed="${failed} train"
+echo "test: the training log"
+cat results/train.log
+
+if [[ "$failed" != *train* ]]; then
+  make --no-print-directory test-stories || failed="${failed} test-stories"
+  make --no-print-directory test-nlu && .venv/bin/python scripts/check_nlu_report.py results/nlu \
+    || failed="${failed} test-nlu"
+  ASSISTANT_MODEL=$(ls -t models/*.tar.gz | head -1) .venv/bin/pytest -q -m model || failed="${failed} tests-of-the-model"
+fi
+
+if [ -n "$failed" ]; then
+  echo "test: FAILED:${failed}"
+  exit 1
+fi
+echo "test: all passed"
