@@ -1,10 +1,11 @@
 """Per-message latency over the REST channel: this assistant vs a stock `rasa init` bot.
 
-Both bots run as real Rasa servers on this machine in the same run and get the
-same 500 messages, one at a time, each from a new or ongoing conversation (a new
-sender every 10 messages). Prints p50/p95/mean per bot and the messages/s that
-one client sees, then the same with 8 concurrent clients; then two conversations
-of 160 turns each, and how much slower their last ten turns are than their first ten.
+Both bots run as real Rasa servers on this machine at the same time and get the
+same 500 messages, one at a time and interleaved (each message goes to every bot in
+turn), each from a new or ongoing conversation (a new sender every 10 messages).
+Prints p50/p95/mean per bot and the messages/s that one client sees, then the same
+with 8 concurrent clients (one bot at a time); then two conversations of 160 turns
+each, interleaved too, and how much slower their last ten turns are than their first ten.
 
     .venv/bin/python scripts/bench_latency.py [--messages 500] [--model models/x.tar.gz]
 
@@ -62,50 +63,77 @@ def stock_bot_model(cache: Path) -> Path:
     return sorted((cache / "models").glob("*.tar.gz"))[-1]
 
 
+async def post_timed(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> float:
+    """Milliseconds from sending one message to reading the whole reply."""
+    start = time.perf_counter()
+    async with session.post(url, json={"sender": sender, "message": text}) as resp:
+        await resp.read()
+        assert resp.status == 200, resp.status
+    return (time.perf_counter() - start) * 1000
+
+
 async def send_all(url: str, messages: List[str], sender_prefix: str,
                    headers: Optional[Dict[str, str]] = None) -> List[float]:
     """Milliseconds per message, sent one after another (ten messages per conversation)."""
-    timings = []
     async with aiohttp.ClientSession(headers=headers or REST_HEADERS) as session:
-        for i, text in enumerate(messages):
-            start = time.perf_counter()
-            async with session.post(url, json={"sender": f"{sender_prefix}-{i // 10}", "message": text}) as resp:
-                await resp.read()
-                assert resp.status == 200, resp.status
-            timings.append((time.perf_counter() - start) * 1000)
-    return timings
+        return [await post_timed(session, url, f"{sender_prefix}-{i // 10}", text) for i, text in enumerate(messages)]
 
 
-async def measure(url: str, count: int, clients: int, label: str) -> dict:
-    base = (MESSAGES * (count // len(MESSAGES) + 1))[:count]
-    await send_all(url, base[:20], f"warmup-{label}")
-    per_client = [base[i::clients] for i in range(clients)]
-    start = time.perf_counter()
-    results = await asyncio.gather(*(send_all(url, msgs, f"{label}-c{c}") for c, msgs in enumerate(per_client)))
-    elapsed = time.perf_counter() - start
-    timings = sorted(t for r in results for t in r)
+def summary(timings: List[float], elapsed_s: float) -> dict:
+    timings = sorted(timings)
     return {
         "p50": statistics.median(timings),
         "p95": timings[int(len(timings) * 0.95) - 1],
         "mean": statistics.mean(timings),
-        "throughput": len(timings) / elapsed,
+        "throughput": len(timings) / elapsed_s,
     }
 
 
-async def long_conversation(url: str, label: str, turns: int = 160, conversations: int = 2) -> dict:
+def workload(count: int) -> List[str]:
+    return (MESSAGES * (count // len(MESSAGES) + 1))[:count]
+
+
+async def measure(url: str, count: int, clients: int, label: str) -> dict:
+    base = workload(count)
+    await send_all(url, base[:20], f"warmup-{label}")
+    per_client = [base[i::clients] for i in range(clients)]
+    start = time.perf_counter()
+    results = await asyncio.gather(*(send_all(url, msgs, f"{label}-c{c}") for c, msgs in enumerate(per_client)))
+    return summary([t for r in results for t in r], time.perf_counter() - start)
+
+
+async def measure_interleaved(urls: Dict[str, str], count: int) -> Dict[str, dict]:
+    """One client for all bots, message by message: each message goes to every bot in turn (which
+    bot goes first alternates), so a slow moment of this shared machine falls on all of them alike.
+    Throughput: messages over the bot's own reply time."""
+    base = workload(count)
+    for label, url in urls.items():
+        await send_all(url, base[:20], f"warmup-{label}-1")
+    timings: Dict[str, List[float]] = {label: [] for label in urls}
+    labels = list(urls)
+    async with aiohttp.ClientSession(headers=REST_HEADERS) as session:
+        for i, text in enumerate(base):
+            for label in (labels if i % 2 == 0 else labels[::-1]):
+                timings[label].append(await post_timed(session, urls[label], f"{label}-1c-{i // 10}", text))
+    return {label: summary(t, sum(t) / 1000) for label, t in timings.items()}
+
+
+async def long_conversations(urls: Dict[str, str], turns: int = 160, conversations: int = 2) -> Dict[str, dict]:
     """p50 of turns 1-10 and of the last ten turns of `conversations` conversations of `turns`
-    messages each, sent one after another on one sender (nothing expires in between)."""
-    early, late = [], []
+    messages each, sent one after another on one sender (nothing expires in between); the bots
+    take turns message by message, as in measure_interleaved."""
+    early: Dict[str, List[float]] = {label: [] for label in urls}
+    late: Dict[str, List[float]] = {label: [] for label in urls}
+    labels = list(urls)
     async with aiohttp.ClientSession(headers=REST_HEADERS) as session:
         for c in range(conversations):
             for i in range(turns):
-                start = time.perf_counter()
-                async with session.post(url, json={"sender": f"long-{label}-{c}", "message": MESSAGES[i % len(MESSAGES)]}) as resp:
-                    await resp.read()
-                    assert resp.status == 200, resp.status
-                (early if i < 10 else late if i >= turns - 10 else []).append((time.perf_counter() - start) * 1000)
-    return {"first10_p50": statistics.median(early), "last10_p50": statistics.median(late),
-            "ratio": statistics.median(late) / statistics.median(early)}
+                for label in (labels if i % 2 == 0 else labels[::-1]):
+                    sender = f"long-{label.replace(' ', '-')}-{c}"
+                    ms = await post_timed(session, urls[label], sender, MESSAGES[i % len(MESSAGES)])
+                    (early[label] if i < 10 else late[label] if i >= turns - 10 else []).append(ms)
+    return {label: {"first10_p50": statistics.median(early[label]), "last10_p50": statistics.median(late[label]),
+                    "ratio": statistics.median(late[label]) / statistics.median(early[label])} for label in urls}
 
 
 def main() -> None:
@@ -123,20 +151,23 @@ def main() -> None:
         baseline_model = sorted((args.baseline / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1]
         bots.insert(1, ("baseline", baseline_model, True, args.baseline.resolve()))
 
-    rows, long_rows = [], []
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        started, urls = [], {}
         for label, model, with_actions, source in bots:
             bot_dir = work / label.replace(" ", "-")
             bot_dir.mkdir()
             action = servers.action_server(bot_dir, source=source) if with_actions else None
             rasa = servers.rasa_server(model, bot_dir, action.port if action else None, source=source)
-            with servers.running(*[s for s in (action, rasa) if s]):
-                url = rasa.url + "/webhooks/rest/webhook"
-                for clients in (1, 8):
-                    figures = asyncio.run(measure(url, args.messages, clients, f"{label}-{clients}"))
-                    rows.append((label, clients, figures))
-                long_rows.append((label, asyncio.run(long_conversation(url, label.replace(" ", "-")))))
+            started += [s for s in (action, rasa) if s]
+            urls[label] = rasa.url + "/webhooks/rest/webhook"
+        with servers.running(*started):
+            for label, figures in asyncio.run(measure_interleaved(urls, args.messages)).items():
+                rows.append((label, 1, figures))
+            for label, url in urls.items():  # eight clients: one bot at a time, the others idle
+                rows.append((label, 8, asyncio.run(measure(url, args.messages, 8, f"{label}-8"))))
+            long_rows = list(asyncio.run(long_conversations(urls)).items())
 
     print(f"\n{args.messages} messages over REST, Rasa 3.6.21, this machine")
     print(f"{'bot':18s} {'clients':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'mean ms':>8s} {'msg/s':>7s}")

@@ -24,7 +24,8 @@ wins in every state. It abstains (all zeros) whenever it has nothing to say.
 The plan holds only responses the Rasa server sends itself: nothing in a crisis turn waits for
 the action server. Staff hear of the crisis reply through Rasa's event broker
 (bot/brokers/risk_events.py). Loading this policy also bounds the wait for the action server
-(action_timeout) in every other turn.
+(action_timeout) in every other turn, and checks action server responses with a validator built
+once (action_response_validation).
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ from rasa.shared.core.events import ActionExecuted, Restarted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.policies import action_timeout
+from bot.policies import action_response_validation, action_timeout
 from risk import resources
 from risk.constants import EMERGENCY_SITUATIONS, LANGUAGES, SITUATIONS
 from risk.dialogue import CrisisDecision, UserTurn, decide
@@ -84,6 +85,7 @@ class CrisisPolicy(Policy):
         config = {**self.get_default_config(), **config}
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         action_timeout.apply()
+        action_response_validation.install()
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         return self._resource  # nothing to learn: the behaviour is fixed by design
