@@ -59,7 +59,7 @@ cross-validate: setup
 	$(RASA) test nlu --nlu bot/data --config config.yml --cross-validation --folds 5 --out results/cv
 
 # Never trains and starts no Rasa server (`rasa run`): tests/conftest.py marks every test that uses the
-# trained model `model`. 4-6 minutes on 2 cores.
+# trained model `model`. About 3 minutes on 2 cores.
 test-fast: setup
 	$(BIN)/pytest -q -m "not e2e and not browser and not model"
 
