@@ -8,7 +8,9 @@ HAProxy's configuration as shipped. Stock: the `rasa init` bot of scripts/bench_
 process (default config, in-memory stores). Both get the same messages from the same number of
 concurrent clients, each client its own conversation(s), ten messages per conversation: the FAQ
 questions, small talk and gibberish of bench_latency, and every eighth message a crisis message,
-whose reply time is reported apart for ours (target: p95 < 300 ms under this load).
+whose reply time is reported apart for ours (target: p95 < 300 ms under this load). HAProxy takes
+the messages its triage matches (deploy/triage.py) from its queue first; the report says how many
+of the crisis and of the other messages it matched.
 
 Each client sends from its own loopback address (127.0.0.x): HAProxy's per-client rate limit is
 per source address, and real visitors do not share one. Needs what `make serve` needs
@@ -21,6 +23,7 @@ import asyncio
 import collections
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -91,6 +94,16 @@ async def load(url: str, clients: int, count: int, label: str) -> Dict[str, floa
             "crisis_p95_ms": round(crisis[int(len(crisis) * 0.95) - 1], 1) if crisis else None}
 
 
+def triage_share() -> Dict[str, str]:
+    """How many of the workload's crisis and other messages HAProxy's triage puts first."""
+    from deploy.triage import cue_expression, haproxy_view, load_cues
+
+    expression = re.compile(cue_expression(load_cues()))
+    others = sorted(set(MESSAGES))
+    return {"crisis": f"{sum(bool(expression.search(haproxy_view(t))) for t in CRISIS_MESSAGES)}/{len(CRISIS_MESSAGES)}",
+            "others": f"{sum(bool(expression.search(haproxy_view(t))) for t in others)}/{len(others)}"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
@@ -117,6 +130,7 @@ def main() -> int:
                 report[f"ours, {args.workers} workers behind HAProxy"] = asyncio.run(
                     load(topology.url + "/webhooks/rest/webhook", args.clients, args.messages, "ours"))
         report["load_average_1m"] = round(os.getloadavg()[0], 2)
+        report["triage matched"] = triage_share()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     ours = report[f"ours, {args.workers} workers behind HAProxy"]

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from deploy.haproxy import haproxy_config  # noqa: E402
+from deploy.triage import write_triage_expression  # noqa: E402
 from privacy.dev_secrets import dev_secret  # noqa: E402
 from tests.support import servers  # noqa: E402
 
@@ -82,8 +83,9 @@ class Topology:
         for worker in self.workers:  # one at a time: each loads the model (2 cores)
             worker.start()
         config = self.workdir / "haproxy.cfg"
+        triage = write_triage_expression(str(self.workdir / "triage.re"))
         config.write_text(haproxy_config([w.port for w in self.workers], [a.port for a in self.action_servers],
-                                         self.port, self.actions_port, self.bind))
+                                         self.port, self.actions_port, triage, self.bind))
         check = subprocess.run([haproxy_binary(), "-c", "-f", str(config)], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"haproxy config invalid: {check.stdout}{check.stderr}")

@@ -522,21 +522,22 @@ def test_rasa_probes_ask_whether_crisis_replies_can_be_sent(rasa_routes):
     assert not served(rasa_routes, "/webhooks/no-such-channel/")  # the check can fail
     # the same path HAProxy checks in `make serve`
     from deploy.haproxy import haproxy_config
-    assert "option httpchk GET /webhooks/health/ready\n" in haproxy_config([1], [2], 3, 4)
+    assert "option httpchk GET /webhooks/health/ready\n" in haproxy_config([1], [2], 3, 4, "triage.re")
 
 
 def test_haproxy_tries_every_worker_when_every_check_fails():
     """A worker too busy to answer its check in time is still able to answer a crisis message."""
     from deploy.haproxy import haproxy_config
 
-    config = haproxy_config([5101, 5102], [5201], 5000, 5300)
-    backend = config.split("backend rasa_workers", 1)[1].split("frontend", 1)[0]
-    assert "option allbackups" in backend
-    checked = [line.split() for line in backend.splitlines() if line.strip().startswith("server") and " check" in line]
-    unchecked = [line.split() for line in backend.splitlines() if line.strip().startswith("server") and " backup" in line]
-    assert [words[2] for words in checked] == ["127.0.0.1:5101", "127.0.0.1:5102"]
-    assert [words[2] for words in unchecked] == ["127.0.0.1:5101", "127.0.0.1:5102"]
-    assert not any("check" in words for words in unchecked)
+    config = haproxy_config([5101, 5102], [5201], 5000, 5300, "triage.re")
+    for name in ("rasa_workers", "rasa_sockets"):  # REST and SMS; the widget
+        backend = re.split(r"\n(?:backend|frontend) ", config.split(f"\nbackend {name}\n", 1)[1], maxsplit=1)[0]
+        assert "option allbackups" in backend
+        checked = [line.split() for line in backend.splitlines() if line.strip().startswith("server") and " check" in line]
+        unchecked = [line.split() for line in backend.splitlines() if line.strip().startswith("server") and " backup" in line]
+        assert [words[2] for words in checked] == ["127.0.0.1:5101", "127.0.0.1:5102"]
+        assert [words[2] for words in unchecked] == ["127.0.0.1:5101", "127.0.0.1:5102"]
+        assert not any("check" in words for words in unchecked)
 
 
 def test_ingress_paths_lead_to_rasa_routes(rasa_routes):
@@ -609,7 +610,7 @@ def test_container_ports_are_the_ports_the_commands_listen_on():
 def test_ingress_carries_over_the_haproxy_limits():
     from deploy.haproxy import MAX_BODY_BYTES, REQUESTS_PER_10S_PER_CLIENT, haproxy_config
 
-    config = haproxy_config([1, 2], [3], 4, 5)
+    config = haproxy_config([1, 2], [3], 4, 5, "triage.re")
     cookie = re.search(r"cookie (\S+) insert", config).group(1)
     server_timeout = int(re.search(r"timeout server (\d+)s", config).group(1))
     tunnel_timeout_h = int(re.search(r"timeout tunnel (\d+)h", config).group(1))

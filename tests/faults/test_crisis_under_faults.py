@@ -94,7 +94,7 @@ def rasa_behind_proxies(trained_model, tmp_path_factory, tracker_database, proxi
            "RABBITMQ_USERNAME": "guest", "RABBITMQ_PASSWORD": "guest",
            "RISK_EVENTS_PENDING_DB": str(workdir / "risk-events-pending.db")}
     port = servers.free_port()
-    args = [servers.RASA, "run", "--enable-api", "--model", str(trained_model), "--port", str(port),
+    args = [*servers.RASA_RUN, "--enable-api", "--model", str(trained_model), "--port", str(port),
             "--endpoints", str(servers.ROOT / "endpoints.scale.yml"),
             "--credentials", str(servers.ROOT / "credentials.yml"), "--interface", "127.0.0.1"]
     with servers.Server("rasa-faults", args, port, "/status", workdir, env=env, startup_timeout_s=180) as server:

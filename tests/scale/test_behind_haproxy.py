@@ -129,3 +129,18 @@ def test_killing_a_worker_mid_load_loses_no_conversation(topology):
     for sender in senders:
         user_texts = [e["text"] for e in stored_events(topology, sender) if e["event"] == "user"]
         assert user_texts == questions, (sender, user_texts)
+
+
+def test_the_widget_keeps_its_worker_and_messages_take_any(topology):
+    """socket.io (the widget) is pinned to one worker by cookie and never queued; REST round robin."""
+    with urllib.request.urlopen(f"{topology.url}/socket.io/?EIO=4&transport=polling", timeout=30) as response:
+        assert response.status == 200
+        assert response.read().startswith(b"0{")  # Engine.IO's handshake, from a Rasa worker
+        cookies = response.headers.get_all("Set-Cookie") or []
+    assert any(c.startswith("RASAWORKER=rasa") for c in cookies), cookies
+    request = urllib.request.Request(f"{topology.url}/webhooks/rest/webhook", method="POST",
+                                     data=json.dumps({"sender": f"rr-{uuid.uuid4().hex[:6]}", "message": "hi"}).encode(),
+                                     headers={"Content-Type": "application/json", **REST_AUTH})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+        assert not any(c.startswith("RASAWORKER=") for c in response.headers.get_all("Set-Cookie") or [])

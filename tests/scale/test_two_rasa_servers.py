@@ -40,7 +40,7 @@ def two_servers(trained_model, tmp_path_factory, tracker_database, actions_serve
     pair = []
     for _ in range(2):
         port = servers.free_port()
-        args = [servers.RASA, "run", "--enable-api", "--model", str(trained_model), "--port", str(port),
+        args = [*servers.RASA_RUN, "--enable-api", "--model", str(trained_model), "--port", str(port),
                 "--endpoints", str(servers.ROOT / "endpoints.scale.yml"),
                 "--credentials", str(servers.ROOT / "credentials.yml"), "--interface", "127.0.0.1"]
         pair.append(servers.Server("rasa-scale", args, port, "/status", workdir, env=env,

@@ -24,6 +24,9 @@ from bot.model_fingerprint import training_fingerprint
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
+# how `make run` and `make serve` start Rasa (bot/rasa_cli.py: the same command line, a faster start);
+# tests/first_run/test_quiet_logs.py starts the plain `rasa` as well
+RASA_RUN = [sys.executable, "-m", "bot.rasa_cli", "run"]
 MODELS = ROOT / "models"  # `make train` saves models/<fingerprint>.tar.gz (scripts/train.py)
 MODEL_CACHE = ROOT / "var" / "test-models"  # the training lock and log; models of earlier test runs
 STOP_TIMEOUT_S = 5.0  # after SIGTERM, then SIGKILL
@@ -178,7 +181,9 @@ def rasa_server(model: Path, workdir: Path, action_port: Optional[int], port: Op
     endpoints = write_endpoints(workdir, action_port, workdir / "tracker.db",
                                 TRACKER_STORE_CLASS if has_encrypted_store else "SQL", nlg_type,
                                 workdir / "risk-events.db" if has_risk_broker else None)
-    args = [RASA, "run", "--enable-api", "--model", str(model), "--port", str(port),
+    # an earlier checkout (benchmarks) may predate bot/rasa_cli.py
+    command = RASA_RUN if (source / "bot" / "rasa_cli.py").exists() else [RASA, "run"]
+    args = [*command, "--enable-api", "--model", str(model), "--port", str(port),
             "--endpoints", str(endpoints), "--credentials", str(credentials or source / "credentials.yml"),
             "--interface", "127.0.0.1"]
     return Server("rasa", args, port, "/status", workdir, env=_with_source(env, source), startup_timeout_s=180,
