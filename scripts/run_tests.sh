@@ -4,7 +4,10 @@
 #      training one core is idle (the situation model's fit runs on one thread), and those tests spend
 #      much of their time waiting on the servers they start;
 #   2. the test stories and the held-out NLU set (Rasa's own test commands) on the trained model;
-#   3. the tests of the trained model (pytest -m model: every test using it is marked, tests/conftest.py).
+#   3. the tests of the trained model (pytest -m model: every test using it is marked, tests/conftest.py),
+#      in two processes (pytest-xdist), each test module whole in one of them (--dist loadgroup with
+#      the groups tests/conftest.py gives, so a module's servers start once): they mostly wait on the
+#      Rasa servers they start (333 s in one process, 219-236 s in two, on this 2-core machine).
 # Every step runs even when an earlier one failed, so one run shows every failure; the exit status
 # is that of the first failure.
 set -uo pipefail
@@ -24,7 +27,7 @@ if [[ "$failed" != *train* ]]; then
   make --no-print-directory test-stories || failed="${failed} test-stories"
   make --no-print-directory test-nlu && .venv/bin/python scripts/check_nlu_report.py results/nlu \
     || failed="${failed} test-nlu"
-  ASSISTANT_MODEL=$(ls -t models/*.tar.gz | head -1) .venv/bin/pytest -q -m model || failed="${failed} tests-of-the-model"
+  ASSISTANT_MODEL=$(ls -t models/*.tar.gz | head -1) .venv/bin/pytest -q -m model -n 2 --dist loadgroup || failed="${failed} tests-of-the-model"
 fi
 
 if [ -n "$failed" ]; then

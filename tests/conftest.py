@@ -38,11 +38,22 @@ MODEL_FIXTURES = frozenset({"trained_model", "crisis_model"})
 MODEL = "model"
 
 
+# Folders whose modules share what a session did and run in one process under pytest-xdist
+# (`--dist loadgroup`, scripts/run_tests.sh): tests/bad_input's after-all checks read the logs of the
+# servers every case reached and the cases this process sent.
+_ONE_PROCESS_FOLDERS = ("bad_input",)
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(MODEL)
+        # under pytest-xdist a module stays whole in one process (its servers start once)
+        module = Path(str(item.fspath)).relative_to(servers.ROOT)
+        folder = module.parts[1] if len(module.parts) > 2 else None
+        item.add_marker(pytest.mark.xdist_group(
+            f"tests/{folder}" if folder in _ONE_PROCESS_FOLDERS else str(module)))
 
 
 @pytest.hookimpl(tryfirst=True)
