@@ -8,9 +8,10 @@ words and word pairs learned from the risk training data, written as one regular
 
 How they are learned (`learn_cues`): a greedy cover of the clear-risk training messages, where each
 word or pair gains the clear messages it newly covers and pays `cost` for each message without risk it
-newly covers; only words seen in at least `min_support` clear messages are candidates. The cost
-and the support were chosen on the development split (`python -m deploy.triage --sweep`); the words
-come from the training split only.
+newly covers; only words seen in at least `min_support` clear messages, and clear in at least
+`min_precision` of the messages without uncertain risk that hold them, are candidates. The three
+settings were chosen on the development split (`python -m deploy.triage --sweep`); the words come
+from the training split only.
 
 A miss means the message waits its turn as before; a false match means an everyday message jumps the
 queue. Nothing here changes a reply: the risk layer still reads every message. It lives in deploy/,

@@ -35,6 +35,7 @@ from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 from bot.nlu import model_files
 from bot.nlu.asked_only import asks_for
+from bot.nlu.linear_scores import scorer_for, sentence_features, stacked_features
 from bot.nlu.sentence_featurizer import unit_sentence_embedding
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class LinearResponseSelector(GraphComponent):
         self._responses = responses or {}
         self._all_retrieval_intents = all_retrieval_intents or []
         self._asked_examples = asked_examples or {}  # topic -> unit embeddings of its examples
+        self._scorers: Dict[Any, Any] = {}  # linear_scores.scorer_for's, by model and feature width
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -122,7 +124,10 @@ class LinearResponseSelector(GraphComponent):
         for message in messages:
             if not message.get(TEXT):
                 continue
-            probabilities = self._model.predict_proba(_features([message]))[0]
+            sparse, dense = sentence_features(message)
+            scorer = scorer_for(self._model, self._scorers, sparse, dense)
+            probabilities = (scorer.predict_proba(sparse, dense) if scorer is not None
+                             else self._model.predict_proba(_features([message]))[0])
             probabilities = self._without_unasked(message, probabilities)
             order = np.argsort(-probabilities)[: int(self._config[RANKING_LENGTH]) or len(probabilities)]
             ranking = [{"id": int(index), PREDICTED_CONFIDENCE_KEY: float(probabilities[index]),
@@ -161,11 +166,4 @@ class LinearResponseSelector(GraphComponent):
 
 def _features(messages: List[Message]) -> scipy.sparse.csr_matrix:
     """Sparse and dense sentence features side by side, as Rasa's LogisticRegressionClassifier uses them."""
-    rows = []
-    for message in messages:
-        sparse = message.get_sparse_features(TEXT)[1]
-        dense = message.get_dense_features(TEXT)[1]
-        parts = [scipy.sparse.csr_matrix(sparse.features) if sparse is not None else None,
-                 scipy.sparse.csr_matrix(dense.features) if dense is not None else None]
-        rows.append(scipy.sparse.hstack([p for p in parts if p is not None]))
-    return scipy.sparse.vstack(rows).tocsr()
+    return scipy.sparse.vstack([stacked_features(message) for message in messages]).tocsr()

@@ -1,0 +1,86 @@
+"""bot/nlu/linear_scores.py gives scikit-learn's probabilities, and LinearIntentClassifier gives Rasa's
+LogisticRegressionClassifier's parse data, for messages with sparse and dense sentence features."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.linear_model import LogisticRegression
+
+from bot.nlu.linear_intent_classifier import LinearIntentClassifier
+from bot.nlu.linear_scores import LinearScorer, scorer_for, sentence_features, stacked_features
+
+SPARSE_WIDTH, DENSE_WIDTH = 300, 16
+
+
+def _message(rng: np.random.Generator, text: str, intent: str = None, dense: bool = True) -> Message:
+    message = Message({TEXT: text, **({INTENT: intent} if intent else {})})
+    counts = scipy.sparse.random(1, SPARSE_WIDTH, density=0.03, format="coo", random_state=rng.integers(1 << 30))
+    message.add_features(Features(counts, "sentence", TEXT, "counts"))
+    if dense:
+        message.add_features(Features(rng.standard_normal((1, DENSE_WIDTH)).astype(np.float32), "sentence", TEXT, "encoder"))
+    return message
+
+
+@pytest.fixture(scope="module")
+def messages():
+    rng = np.random.default_rng(2026)
+    return [_message(rng, f"message {i}", f"intent_{i % 5}") for i in range(200)]
+
+
+@pytest.mark.parametrize("classes, solver", [(5, "lbfgs"), (2, "lbfgs"), (5, "liblinear")],
+                         ids=["multinomial", "binary", "one-vs-rest"])
+def test_probabilities_equal_scikit_learns(messages, classes, solver):
+    X = scipy.sparse.vstack([stacked_features(m) for m in messages]).tocsr()
+    y = [f"c{i % classes}" for i in range(len(messages))]
+    model = LogisticRegression(solver=solver, max_iter=500, random_state=0).fit(X, y)
+    scorer = LinearScorer(model, SPARSE_WIDTH)
+    for message, expected in zip(messages, model.predict_proba(X)):
+        got = scorer.predict_proba(*sentence_features(message))
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_features_of_another_shape_take_scikit_learns_path(messages):
+    X = scipy.sparse.vstack([stacked_features(m) for m in messages]).tocsr()
+    model = LogisticRegression(max_iter=200).fit(X, [i % 3 for i in range(len(messages))])
+    cache: dict = {}
+    rng = np.random.default_rng(1)
+    assert scorer_for(model, cache, *sentence_features(messages[0])) is not None
+    assert scorer_for(model, cache, *sentence_features(_message(rng, "no embedding", dense=False))) is None
+    assert scorer_for(object(), cache, *sentence_features(messages[0])) is None  # not a fitted model
+
+
+def test_the_intent_classifier_writes_what_rasas_writes(tmp_path, messages):
+    storage, resource = LocalModelStorage(tmp_path), Resource("intents")
+    config = {"max_iter": 500, "random_state": 2026}
+    trained = LinearIntentClassifier.create({**LinearIntentClassifier.get_default_config(), **config},
+                                            storage, resource, _context())
+    trained.train(TrainingData(messages[:150]))
+    loaded = LinearIntentClassifier.load({**LinearIntentClassifier.get_default_config(), **config},
+                                         storage, resource, _context())
+    rng = np.random.default_rng(7)
+    unseen = [_message(rng, f"unseen {i}") for i in range(40)]
+    ours, rasas = copy.deepcopy(unseen), copy.deepcopy(unseen)
+    loaded.process(ours)
+    LogisticRegressionClassifier.process(loaded, rasas)
+    for mine, theirs in zip(ours, rasas):
+        assert mine.get(INTENT)["name"] == theirs.get(INTENT)["name"]
+        assert [r["name"] for r in mine.get("intent_ranking")] == [r["name"] for r in theirs.get("intent_ranking")]
+        np.testing.assert_allclose([r["confidence"] for r in mine.get("intent_ranking")],
+                                   [r["confidence"] for r in theirs.get("intent_ranking")], rtol=0, atol=1e-12)
+    assert len(ours[0].get("intent_ranking")) == 5
+
+
+def _context():
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+
+    return ExecutionContext(GraphSchema({}), node_name="intents")
