@@ -6,7 +6,8 @@ embedding) side by side. Both built a scipy matrix for every message (a csr of e
 vstack) and went through scikit-learn's input checks: about 1 ms per message each, on a turn of
 about 17 ms (py-spy, docs/CAPACITY.md). The same arithmetic on the sparse row's non-zeros and the
 dense row takes a fraction of that; `predict_proba` here equals scikit-learn's (the same
-formula; tests/nlu/test_linear_scores.py compares them on the trained model's messages).
+formula: tests/nlu/test_linear_scores.py compares them on messages with both kinds of features, and
+the trained model's held-out NLU report was the same to 1e-12, docs/CAPACITY.md).
 """
 from __future__ import annotations
 
