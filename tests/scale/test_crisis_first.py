@@ -43,14 +43,15 @@ def run_haproxy(config_text: str, workdir: Path) -> subprocess.Popen:
     return process
 
 
-async def slow_worker(arrivals: list, seconds: float) -> web.AppRunner:
-    """A stand-in Rasa worker: healthy, and each message takes `seconds`; records what arrives, in order."""
+async def held_worker(arrivals: list, answers: asyncio.Semaphore) -> web.AppRunner:
+    """A stand-in Rasa worker: healthy; records what arrives, in order, and answers a message only
+    when the test releases `answers` once more (each release lets one message be answered)."""
     async def message(request: web.Request) -> web.Response:
         if request.path == SMS:
             arrivals.append((await request.post())["Body"])
         else:
             arrivals.append((await request.json())["message"])
-        await asyncio.sleep(seconds)
+        await answers.acquire()
         return web.json_response([])
 
     app = web.Application()
@@ -63,6 +64,27 @@ async def slow_worker(arrivals: list, seconds: float) -> web.AppRunner:
     runner = web.AppRunner(app)
     await runner.setup()
     return runner
+
+
+async def queued_in_haproxy(stats_socket: Path, backend: str) -> int:
+    """Requests waiting in `backend`'s queue, from HAProxy's own statistics (`show stat`, field qcur)."""
+    reader, writer = await asyncio.open_unix_connection(str(stats_socket))
+    writer.write(b"show stat\n")
+    await writer.drain()
+    csv = (await reader.read()).decode()
+    writer.close()
+    header, *rows = csv.lstrip("# ").splitlines()
+    fields = header.split(",")
+    return sum(int(row[fields.index("qcur")] or 0) for row in (r.split(",") for r in rows if r)
+               if row[0] == backend)
+
+
+async def wait_for(condition, what: str) -> None:
+    for _ in range(200):
+        if await condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never: {what}")
 
 
 async def wait_until_healthy(url: str) -> None:
@@ -81,12 +103,19 @@ async def wait_until_healthy(url: str) -> None:
 @pytest.mark.e2e  # the real HAProxy (make setup-test), so not in make test-fast
 @pytest.mark.parametrize("channel", ["rest", "sms"])
 async def test_a_crisis_message_is_taken_from_the_queue_before_earlier_messages(tmp_path, channel):
+    # no timing: the worker holds every message until the test lets it answer one, and HAProxy's own
+    # queue count says when the earlier messages, then the crisis message, are waiting (CI ran this
+    # beside training, and a 0.3 s pause was once not enough)
     arrivals: list = []
-    runner = await slow_worker(arrivals, seconds=0.6)
+    answers = asyncio.Semaphore(0)
+    waiting = 4  # queued behind the MESSAGES_PER_WORKER in hand
+    runner = await held_worker(arrivals, answers)
     worker_port, port = servers.free_port(), servers.free_port()
     await web.TCPSite(runner, "127.0.0.1", worker_port).start()
+    stats_socket = tmp_path / "haproxy.sock"
     config = haproxy_config([worker_port], [servers.free_port()], port, servers.free_port(),
                             write_triage_expression(str(tmp_path / "triage.re")))
+    config = config.replace("global\n", f"global\n    stats socket {stats_socket}\n", 1)
     haproxy = run_haproxy(config, tmp_path)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -101,17 +130,29 @@ async def test_a_crisis_message_is_taken_from_the_queue_before_earlier_messages(
             async with request as response:
                 return response.status
 
-        queued = MESSAGES_PER_WORKER + 4
+        def held_and_queued(held: int, queued: int):
+            async def check() -> bool:
+                return len(arrivals) == held and await queued_in_haproxy(stats_socket, "rasa_workers") == queued
+            return check
+
         async with aiohttp.ClientSession() as session:
-            earlier = [asyncio.create_task(send(session, f"{ORDINARY} {n}")) for n in range(queued)]
-            await asyncio.sleep(0.3)  # all of them sent: MESSAGES_PER_WORKER in hand, the rest queued
+            earlier = [asyncio.create_task(send(session, f"{ORDINARY} {n}")) for n in range(MESSAGES_PER_WORKER + waiting)]
+            await wait_for(held_and_queued(MESSAGES_PER_WORKER, waiting),
+                           f"{MESSAGES_PER_WORKER} messages in the worker's hands, {waiting} queued")
             crisis = asyncio.create_task(send(session, CRISIS))
+            await wait_for(held_and_queued(MESSAGES_PER_WORKER, waiting + 1), "the crisis message queued behind them")
+            # one message answered frees one place: the crisis message takes it, not the four waiting longer
+            answers.release()
+            await wait_for(held_and_queued(MESSAGES_PER_WORKER + 1, waiting), "the next message taken from the queue")
+            assert arrivals[MESSAGES_PER_WORKER] == CRISIS, arrivals
+            for _ in range(MESSAGES_PER_WORKER + waiting):
+                answers.release()
             statuses = await asyncio.gather(*earlier, crisis)
-        assert statuses == [200] * (queued + 1)
-        # the worker's hands were full; the crisis message came next, before the four waiting longer
-        assert arrivals.index(CRISIS) == MESSAGES_PER_WORKER, arrivals
-        assert len(arrivals) == queued + 1 and CRISIS not in arrivals[MESSAGES_PER_WORKER + 1:]
+        assert statuses == [200] * (MESSAGES_PER_WORKER + waiting + 1)
+        assert len(arrivals) == MESSAGES_PER_WORKER + waiting + 1
     finally:
+        for _ in range(MESSAGES_PER_WORKER + waiting + 1):  # a failed assertion leaves messages held
+            answers.release()
         haproxy.terminate()
         haproxy.wait(timeout=10)
         await runner.cleanup()
