@@ -94,10 +94,16 @@ def test_socketio_slash_text_gets_the_crisis_reply_and_the_marker(rasa_without_a
             if isinstance(data, dict) and "crisis" in data:
                 done.set()
 
+        confirmed = asyncio.get_running_loop().create_future()
+
+        @client.on("session_confirm")
+        async def on_confirm(sid):
+            if not confirmed.done():
+                confirmed.set_result(sid)
+
         await client.connect(rasa_without_actions.url, socketio_path="/socket.io", transports=["polling"])
-        session_id = uuid.uuid4().hex
-        await client.emit("session_request", {"session_id": session_id})
-        await asyncio.sleep(0.3)
+        await client.emit("session_request", {"session_id": uuid.uuid4().hex})
+        session_id = await asyncio.wait_for(confirmed, timeout=10)  # the server issues the session
         await client.emit("user_uttered", {"message": BYPASS, "session_id": session_id})
         await asyncio.wait_for(done.wait(), timeout=30)
         await client.disconnect()
