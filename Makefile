@@ -12,6 +12,8 @@ MODEL_DIR := models
 # credentials.yml reads the SMS channel's Twilio token from the environment and Rasa
 # refuses to start while it is unset. Laptop default only; production sets its own.
 export TWILIO_AUTH_TOKEN ?= dev-only-twilio-token
+# Rasa's usage and error reports to Rasa's servers: off for every command here (bot/rasa_cli.py says why).
+export RASA_TELEMETRY_ENABLED ?= false
 # The REST channel's and the action server's shared secrets. Unset, a laptop derives them from
 # its development data-key file, so `make run`, `make shell` and `make actions` agree
 # (privacy/dev_secrets.py); production sets both.

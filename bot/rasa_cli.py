@@ -1,4 +1,5 @@
-"""`rasa` with the libraries' deprecation notices kept out of the logs (used by `make run` and `make serve`).
+"""`rasa` with the libraries' deprecation notices kept out of the logs and Rasa's telemetry off (used
+by `make run`, `make serve`, `make train` and the tests).
 
     .venv/bin/python -m bot.rasa_cli run ...        # the same arguments as .venv/bin/rasa
 
@@ -16,6 +17,11 @@ import os
 import sys
 import warnings
 
+
+# Rasa reports usage to Segment and errors to Sentry (Rasa's accounts) unless told not to, and its
+# first run writes "enabled: true" into ~/.config/rasa/global.yml. A clinic's assistant sends nothing
+# to third parties: off wherever this project starts Rasa, unless the environment says otherwise.
+TELEMETRY_OFF = {"RASA_TELEMETRY_ENABLED": "false"}
 
 _DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning)
 _show_warning = warnings.showwarning
@@ -55,6 +61,8 @@ def _import_skops_first() -> None:
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ notices; errors still show
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # Rasa 3.6 pins SQLAlchemy 1.4
+    for name, value in TELEMETRY_OFF.items():
+        os.environ.setdefault(name, value)
     _ignore_deprecations()
     warnings.showwarning = _show_unless_library_deprecation
     import sanic  # noqa: F401  (its import inserts the "once" filter for DeprecationWarning)

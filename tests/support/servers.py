@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from bot.model_fingerprint import training_fingerprint
+from bot.rasa_cli import TELEMETRY_OFF
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -110,7 +111,7 @@ class Server:
                  env: Optional[Dict[str, str]] = None, startup_timeout_s: float = 120.0, cwd: Path = ROOT):
         self.name, self.args, self.port, self.health_path = name, args, port, health_path
         self.workdir, self.startup_timeout_s, self.cwd = workdir, startup_timeout_s, cwd
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**TELEMETRY_OFF, **os.environ, **(env or {})}  # also for plain `rasa run actions`
         self.log = workdir / f"{name}-{port}.log"
         self.process: Optional[subprocess.Popen] = None
 
