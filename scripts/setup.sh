@@ -68,11 +68,14 @@ constraints=()
 # under the lock too: an unconstrained `wheel` pulled in a packaging release Rasa 3.6 does not
 # allow, and pip printed a dependency ERROR before the next step put it back
 "$VENV/bin/python" -m pip install --quiet --upgrade "${constraints[@]}" pip wheel
-# uv installs the same pinned set as pip does, in 12-25 s instead of about 70 s (it downloads and
+# uv installs the same pinned set as pip does, in 15-30 s instead of about 70 s (it downloads and
 # unpacks in parallel): the largest part of a clean clone's setup. pip stays the way when uv cannot
-# be installed or cannot reach the registry.
+# be installed or cannot reach the registry. --compile-bytecode as pip does: where
+# PYTHONDONTWRITEBYTECODE is set (this CI) nothing writes .pyc files later, and every process
+# compiled Rasa and TensorFlow again (importing Rasa took 11 s instead of 5).
 if "$VENV/bin/python" -m pip install --quiet "${constraints[@]}" uv \
-   && "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" "${constraints[@]}" -e ".[test]"; then
+   && "$VENV/bin/uv" pip install --quiet --compile-bytecode --python "$VENV/bin/python" "${constraints[@]}" \
+        -e ".[test]"; then
   echo "setup: installed with uv"
 else
   echo "setup: installing with pip"
