@@ -1,5 +1,5 @@
-"""`rasa` with the libraries' deprecation notices kept out of the logs and Rasa's telemetry off (used
-by `make run`, `make serve`, `make train` and the tests).
+"""`rasa` with the libraries' deprecation notices kept out of the logs, Rasa's telemetry off and, for
+servers, one BLAS thread (used by `make run`, `make serve`, `make train`, Kubernetes and the tests).
 
     .venv/bin/python -m bot.rasa_cli run ...        # the same arguments as .venv/bin/rasa
 
@@ -22,6 +22,13 @@ import warnings
 # first run writes "enabled: true" into ~/.config/rasa/global.yml. A clinic's assistant sends nothing
 # to third parties: off wherever this project starts Rasa, unless the environment says otherwise.
 TELEMETRY_OFF = {"RASA_TELEMETRY_ENABLED": "false"}
+
+# A server answers each message on its own, on small matrices: BLAS threads add nothing there, and
+# OpenBLAS's idle threads spin after every call. A Rasa worker used 28.3 ms of CPU per message with
+# them and 13.1 ms without, at the same latency (deploy/kubernetes/measure_worker.py): under load
+# that CPU was taken from the other workers. Workers, not BLAS threads, use the cores. Training
+# (`rasa train`) keeps them. Read when numpy loads OpenBLAS, so set before Rasa is imported.
+SERVING_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 _DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning)
 _show_warning = warnings.showwarning
@@ -63,6 +70,9 @@ def main() -> None:
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # Rasa 3.6 pins SQLAlchemy 1.4
     for name, value in TELEMETRY_OFF.items():
         os.environ.setdefault(name, value)
+    if sys.argv[1:2] == ["run"]:  # `rasa run` and `rasa run actions`
+        for name, value in SERVING_THREADS.items():
+            os.environ.setdefault(name, value)
     _ignore_deprecations()
     warnings.showwarning = _show_unless_library_deprecation
     import sanic  # noqa: F401  (its import inserts the "once" filter for DeprecationWarning)
