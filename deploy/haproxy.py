@@ -14,8 +14,9 @@ In front of N Rasa workers (HTTP, REST + socket.io + SMS) and M action servers:
   HAProxy's queue instead of inside the workers, and a message matching the triage expression
   (deploy/triage.py: words learned from the risk training data) is taken from the queue first.
   Uncapped, each of two workers held 16 messages of 32 clients at once and a crisis message was
-  answered behind them (p95 1.0-1.2 s); now it waits for the two in hand (docs/CAPACITY.md). Socket.io is not queued (a websocket holds its connection for the
-  whole visit, so a per-worker cap would lock visitors out), so the widget's messages get no priority.
+  answered behind them (p95 1.0-1.2 s); now it waits for the two in hand (docs/CAPACITY.md).
+  Socket.io is not queued (a websocket holds its connection for the whole visit, so a per-worker
+  cap would lock visitors out), so the widget's messages get no priority.
 """
 from __future__ import annotations
 

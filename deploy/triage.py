@@ -30,7 +30,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 CUES_FILE = os.path.join(os.path.dirname(__file__), "triage_cues.txt")
 DEFAULT_COST = 0.5
@@ -136,11 +136,17 @@ class Reading:
                 f"{self.everyday_matched:.3f}, hard no-risk matched {self.hard_matched:.3f}")
 
 
-def read(expression: str, examples: Sequence[Labelled]) -> Reading:
+def put_first(expression: str) -> Callable[[str], bool]:
+    """Whether HAProxy, matching `expression` against a message as it reads it, takes it first."""
     compiled = re.compile(expression)
+    return lambda text: bool(compiled.search(haproxy_view(text)))
+
+
+def read(expression: str, examples: Sequence[Labelled]) -> Reading:
+    matches = put_first(expression)
 
     def share(group: List[Labelled]) -> float:
-        return sum(bool(compiled.search(haproxy_view(e.text))) for e in group) / max(len(group), 1)
+        return sum(matches(e.text) for e in group) / max(len(group), 1)
 
     crisis = [e for e in examples if e.crisis]
     spanish = [e for e in crisis if e.lang == "es"]

@@ -23,7 +23,6 @@ import asyncio
 import collections
 import json
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -96,12 +95,12 @@ async def load(url: str, clients: int, count: int, label: str) -> Dict[str, floa
 
 def triage_share() -> Dict[str, str]:
     """How many of the workload's crisis and other messages HAProxy's triage puts first."""
-    from deploy.triage import cue_expression, haproxy_view, load_cues
+    from deploy.triage import cue_expression, load_cues, put_first
 
-    expression = re.compile(cue_expression(load_cues()))
+    matches = put_first(cue_expression(load_cues()))
     others = sorted(set(MESSAGES))
-    return {"crisis": f"{sum(bool(expression.search(haproxy_view(t))) for t in CRISIS_MESSAGES)}/{len(CRISIS_MESSAGES)}",
-            "others": f"{sum(bool(expression.search(haproxy_view(t))) for t in others)}/{len(others)}"}
+    return {"crisis": f"{sum(map(matches, CRISIS_MESSAGES))}/{len(CRISIS_MESSAGES)}",
+            "others": f"{sum(map(matches, others))}/{len(others)}"}
 
 
 def main() -> int:

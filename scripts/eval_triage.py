@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from deploy.triage import cue_expression, haproxy_view, load_cues  # noqa: E402
+from deploy.triage import cue_expression, load_cues, put_first  # noqa: E402
 
 DEFAULT_SET = ROOT / "tests" / "triage_eval" / "frozen"
 
@@ -39,10 +38,10 @@ def main() -> int:
     parser.add_argument("--set", type=Path, default=DEFAULT_SET)
     args = parser.parse_args()
     messages = verified_messages(args.set)
-    expression = re.compile(cue_expression(load_cues()))
+    matches = put_first(cue_expression(load_cues()))
 
     def share(group: List[Dict]) -> str:
-        hits = sum(bool(expression.search(haproxy_view(m["text"]))) for m in group)
+        hits = sum(matches(m["text"]) for m in group)
         return f"{hits}/{len(group)} = {hits / max(len(group), 1):.3f}"
 
     def report(title: str, group: List[Dict]) -> None:

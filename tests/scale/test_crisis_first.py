@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from deploy.haproxy import MESSAGES_PER_WORKER, haproxy_config
-from deploy.triage import (CUES_FILE, cue_expression, haproxy_view, learn_cues, load_cues, training_examples,
+from deploy.triage import (CUES_FILE, cue_expression, learn_cues, load_cues, put_first, training_examples,
                            write_triage_expression)
 from risk.classifier import load_examples
 from scripts.serve import haproxy_binary
@@ -26,7 +26,7 @@ CRISIS = "i took all my pills and i want to die"
 
 
 def triage_matches(text: str) -> bool:
-    return bool(re.search(cue_expression(load_cues()), haproxy_view(text)))
+    return put_first(cue_expression(load_cues()))(text)
 
 
 def test_the_test_messages_are_what_they_stand_for():
