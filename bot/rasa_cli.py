@@ -1,5 +1,6 @@
-"""`rasa` with the libraries' deprecation notices kept out of the logs, Rasa's telemetry off and, for
-servers, one BLAS thread (used by `make run`, `make serve`, `make train`, Kubernetes and the tests).
+"""`rasa` with the libraries' deprecation notices kept out of the logs, Rasa's telemetry off, the model's
+graph run without dask's scheduler and, for servers, one BLAS thread (used by `make run`, `make serve`,
+`make train`, Kubernetes and the tests).
 
     .venv/bin/python -m bot.rasa_cli run ...        # the same arguments as .venv/bin/rasa
 
@@ -80,6 +81,10 @@ def main() -> None:
     _ignore_deprecations()
     _skip_jax()
     _import_skops_first()
+    # a loaded model's graph runs node after node (11% of a turn was dask's scheduling; bot/graph_runner.py)
+    from bot.graph_runner import install as run_graphs_in_sequence
+
+    run_graphs_in_sequence()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -5,7 +5,8 @@
 Ours: scripts/serve.py's Topology (N Rasa workers and two action servers behind HAProxy, the
 PostgreSQL tracker store in a throw-away database, the Redis lock store, the RabbitMQ event broker),
 HAProxy's configuration as shipped. Stock: the `rasa init` bot of scripts/bench_latency.py in one
-process (default config, in-memory stores). Both get the same messages from the same number of
+process, served as stock Rasa serves it (plain `rasa run`, in-memory stores; the target's reference),
+and as runs before 2026-11-30 served it (this project's launcher and SQLite tracker store). All get the same messages from the same number of
 concurrent clients, each client its own conversation(s), ten messages per conversation: the FAQ
 questions, small talk and gibberish of bench_latency, and every eighth message a crisis message,
 whose reply time is reported apart for ours (target: p95 < 300 ms under this load). HAProxy takes
@@ -117,9 +118,12 @@ def main() -> int:
     try:
         stock_dir = workdir / "stock"
         stock_dir.mkdir()
-        with servers.running(servers.rasa_server(stock_model, stock_dir, None)) as (stock,):
+        with servers.running(servers.stock_rasa_server(stock_model, stock_dir)) as (stock,):
             report["stock, one process"] = asyncio.run(
                 load(stock.url + "/webhooks/rest/webhook", args.clients, args.messages, "stock"))
+        with servers.running(servers.rasa_server(stock_model, stock_dir, None)) as (stock,):
+            report["stock, one process, our launcher"] = asyncio.run(
+                load(stock.url + "/webhooks/rest/webhook", args.clients, args.messages, "stock-launcher"))
         with temporary_postgres_database("bench_scale") as database:
             env = {**os.environ, "TRACKER_DB_NAME": database, "TWILIO_AUTH_TOKEN": "bench-only",
                    "INTAKE_DATABASE_URL": f"sqlite:///{workdir / 'intake.db'}",
@@ -135,6 +139,8 @@ def main() -> int:
     ours = report[f"ours, {args.workers} workers behind HAProxy"]
     stock_figures = report["stock, one process"]
     report["throughput_ratio"] = round(ours["msg_per_s"] / stock_figures["msg_per_s"], 2)  # type: ignore[index]
+    report["throughput_ratio_to_stock_our_launcher"] = round(
+        ours["msg_per_s"] / report["stock, one process, our launcher"]["msg_per_s"], 2)  # type: ignore[index]
     print(json.dumps(report, indent=1))
     print(f"throughput {report['throughput_ratio']}x the stock bot's (target >= 3x); "
           f"crisis replies p95 {ours['crisis_p95_ms']} ms (target < 300 ms)")  # type: ignore[index]

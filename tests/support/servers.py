@@ -191,6 +191,17 @@ def rasa_server(model: Path, workdir: Path, action_port: Optional[int], port: Op
                   cwd=source)
 
 
+def stock_rasa_server(model: Path, workdir: Path, port: Optional[int] = None) -> Server:
+    """A model served as a stock Rasa serves it: plain `rasa run`, Rasa's own REST channel, the default
+    in-memory tracker and lock stores, no action server (the benchmarks' reference bot)."""
+    port = port or free_port()
+    credentials = workdir / "stock-credentials.yml"
+    credentials.write_text("rest:\n")
+    args = [RASA, "run", "--enable-api", "--model", str(model), "--port", str(port),
+            "--credentials", str(credentials), "--interface", "127.0.0.1"]
+    return Server("stock-rasa", args, port, "/status", workdir, startup_timeout_s=180, cwd=workdir)
+
+
 def action_server(workdir: Path, port: Optional[int] = None, env: Optional[Dict[str, str]] = None,
                   source: Path = ROOT) -> Server:
     port = port or free_port()
