@@ -63,6 +63,10 @@ def test_the_next_turn_gets_the_saved_tracker_and_nothing_is_saved_twice(db):
         assert connection.execute("select count(*) from events where type_name = 'user'").fetchone()[0] == 3
 
 
+def event_dicts(tracker):
+    return [event.as_dict() for event in tracker.events]
+
+
 def test_another_workers_turn_is_read_from_the_database(db):
     worker_a, worker_b = store(db), store(db)
     first_turn(worker_a)
@@ -71,8 +75,55 @@ def test_another_workers_turn_is_read_from_the_database(db):
     turn(theirs, "on worker b")
     run(worker_b.save(theirs))
     fresh = run(worker_a.retrieve("rest:cache-test"))
-    assert fresh is not mine
     assert [e.text for e in fresh.events if isinstance(e, UserUttered)] == ["hello", "on worker b"]
+    # only worker b's rows were read, and applied to the kept tracker: what a whole read gives
+    assert fresh is mine
+    assert event_dicts(fresh) == event_dicts(run(store(db).retrieve("rest:cache-test")))
+    assert fresh.latest_message.text == "on worker b"
+    turn(fresh, "back on a")
+    run(worker_a.save(fresh))
+    assert stored_user_texts(worker_b) == ["hello", "on worker b", "back on a"]
+
+
+def test_catching_up_on_another_workers_turn_reads_only_its_rows(db):
+    worker_a, worker_b = store(db), store(db)
+    first_turn(worker_a)
+    run(worker_a.retrieve("rest:cache-test"))
+    theirs = run(worker_b.retrieve("rest:cache-test"))
+    turn(theirs, "on worker b")
+    run(worker_b.save(theirs))
+    sent = statements_during(worker_a, lambda: run(worker_a.retrieve("rest:cache-test")))
+    assert sent == ["SELECT", "SELECT"]  # the stamp, then the rows after the kept ones
+
+
+def test_a_new_session_on_another_worker_is_read_whole(db):
+    worker_a, worker_b = store(db), store(db)
+    first_turn(worker_a)
+    mine = run(worker_a.retrieve("rest:cache-test"))
+    theirs = run(worker_b.retrieve("rest:cache-test"))
+    theirs.update(ActionExecuted("action_session_start"))
+    theirs.update(SessionStarted())
+    theirs.update(ActionExecuted("action_listen"))
+    turn(theirs, "a new session")
+    run(worker_b.save(theirs))
+    fresh = run(worker_a.retrieve("rest:cache-test"))
+    assert fresh is not mine
+    assert [e.text for e in fresh.events if isinstance(e, UserUttered)] == ["a new session"]
+    assert event_dicts(fresh) == event_dicts(run(store(db).retrieve("rest:cache-test")))
+
+
+def test_rows_deleted_while_another_worker_wrote_are_not_kept(db):
+    worker_a, worker_b = store(db), store(db)
+    first_turn(worker_a)
+    mine = run(worker_a.retrieve("rest:cache-test"))
+    with sqlite3.connect(db) as connection:  # one of the kept rows goes (the console deletes rows)
+        connection.execute("delete from events where sender_id = 'rest:cache-test' and type_name = 'user'")
+    theirs = run(worker_b.retrieve("rest:cache-test"))
+    turn(theirs, "on worker b")
+    run(worker_b.save(theirs))
+    fresh = run(worker_a.retrieve("rest:cache-test"))
+    assert fresh is not mine
+    assert [e.text for e in fresh.events if isinstance(e, UserUttered)] == ["on worker b"]
 
 
 def test_a_turn_that_failed_before_saving_is_not_reused(db):
@@ -155,7 +206,8 @@ def test_on_postgresql_the_kept_tracker_follows_turns_of_two_workers():
         turn(theirs, "b1")
         run(worker_b.save(theirs))
         fresh = run(worker_a.retrieve("rest:cache-test"))
-        assert fresh is not kept_by_a
+        assert fresh is kept_by_a  # caught up with worker b's rows
+        assert event_dicts(fresh) == event_dicts(run(pg_store().retrieve("rest:cache-test")))
         turn(fresh, "a3")
         run(worker_a.save(fresh))
         assert stored_user_texts(worker_b) == ["hello", "a1", "a2", "b1", "a3"]
