@@ -66,6 +66,13 @@ def _import_skops_first() -> None:
     import skops.io  # noqa: F401
 
 
+def _loads_a_model(arguments: list) -> bool:
+    """`rasa run` (not `run actions`), `shell`, `test` and `interactive` answer with a trained model."""
+    command = arguments[:2]
+    return (command[:1] == ["run"] and command[1:2] != ["actions"]) or command[:1] in (["shell"], ["test"],
+                                                                                         ["interactive"])
+
+
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ notices; errors still show
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # Rasa 3.6 pins SQLAlchemy 1.4
@@ -81,10 +88,12 @@ def main() -> None:
     _ignore_deprecations()
     _skip_jax()
     _import_skops_first()
-    # a loaded model's graph runs node after node (11% of a turn was dask's scheduling; bot/graph_runner.py)
-    from bot.graph_runner import install as run_graphs_in_sequence
+    if _loads_a_model(sys.argv[1:]):
+        # its graph runs node after node (11% of a turn was dask's scheduling; bot/graph_runner.py).
+        # Only here: it imports Rasa's processor, and so TensorFlow, which the action server never loads.
+        from bot.graph_runner import install as run_graphs_in_sequence
 
-    run_graphs_in_sequence()
+        run_graphs_in_sequence()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -121,3 +121,13 @@ def test_the_projects_rasa_command_loads_models_with_it():
     done = subprocess.run([sys.executable, "-c", REPORT], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == SequentialGraphRunner.__qualname__
+
+
+def test_commands_without_a_model_do_not_load_rasas_processor():
+    """The action server, `--version` and training start without it (it imports TensorFlow)."""
+    from bot.rasa_cli import _loads_a_model
+
+    assert _loads_a_model(["run", "--model", "models"]) and _loads_a_model(["run"])
+    assert _loads_a_model(["test", "core"]) and _loads_a_model(["shell"])
+    assert not _loads_a_model(["run", "actions", "--actions", "actions"])
+    assert not _loads_a_model(["--version"]) and not _loads_a_model(["train"])
