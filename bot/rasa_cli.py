@@ -68,9 +68,9 @@ def _import_skops_first() -> None:
 
 def _loads_a_model(arguments: list) -> bool:
     """`rasa run` (not `run actions`), `shell`, `test` and `interactive` answer with a trained model."""
-    command = arguments[:2]
-    return (command[:1] == ["run"] and command[1:2] != ["actions"]) or command[:1] in (["shell"], ["test"],
-                                                                                         ["interactive"])
+    if arguments[:1] == ["run"]:
+        return arguments[1:2] != ["actions"]
+    return arguments[:1] in (["shell"], ["test"], ["interactive"])
 
 
 def main() -> None:

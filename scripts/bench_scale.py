@@ -5,10 +5,11 @@
 Ours: scripts/serve.py's Topology (N Rasa workers and two action servers behind HAProxy, the
 PostgreSQL tracker store in a throw-away database, the Redis lock store, the RabbitMQ event broker),
 HAProxy's configuration as shipped. Stock: the `rasa init` bot of scripts/bench_latency.py in one
-process, served as stock Rasa serves it (plain `rasa run`, in-memory stores; the target's reference),
-and as runs before 2026-11-30 served it (this project's launcher and SQLite tracker store). All get the same messages from the same number of
-concurrent clients, each client its own conversation(s), ten messages per conversation: the FAQ
-questions, small talk and gibberish of bench_latency, and every eighth message a crisis message,
+process, served as stock Rasa serves it (plain `rasa run`, in-memory stores; the target's
+reference), and as runs before 2026-11-30 served it (this project's launcher and SQLite tracker
+store). All get the same messages from the same number of concurrent clients, each client its own
+conversation(s), ten messages per conversation: the FAQ questions, small talk and gibberish of
+bench_latency, and every eighth message a crisis message,
 whose reply time is reported apart for ours (target: p95 < 300 ms under this load). HAProxy takes
 the messages its triage matches (deploy/triage.py) from its queue first; the report says how many
 of the crisis and of the other messages it matched.
