@@ -2,6 +2,7 @@
 (Rasa server with socketio + action server + provider service)."""
 from __future__ import annotations
 
+import re
 import statistics
 from pathlib import Path
 
@@ -204,12 +205,39 @@ def run_axe(page: Page):
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
+class HeldReplies:
+    """Holds the server's socket.io events (packets "42…") on their way to the page while `held` is
+    set, and passes everything else (engine.io pings) on: the typing dots show only until the reply
+    arrives, and a reply now comes faster than a check that they are visible."""
+
+    def __init__(self, page: Page):
+        self.held, self._waiting = False, []
+        page.route_web_socket(re.compile(r".*/socket\.io/.*"), self._route)
+
+    def _route(self, ws) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(message) -> None:
+            if self.held and isinstance(message, str) and message.startswith("42"):
+                self._waiting.append((ws, message))
+            else:
+                ws.send(message)
+        server.on_message(to_page)
+
+    def release(self) -> None:
+        self.held = False
+        for ws, message in self._waiting:
+            ws.send(message)
+        self._waiting.clear()
+
+
 @pytest.mark.parametrize("width", [1280, 320])
 def test_no_serious_accessibility_violations(browser: Browser, demo_server, width):
     # axe is injected as a script; bypass_csp lets it past the demo page's strict policy.
     context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
     try:
         page = context.new_page()
+        replies = HeldReplies(page)
         widget = load_demo(page, demo_server)
         assert run_axe(page) == []  # closed: launcher and help pill
         widget.open()
@@ -219,11 +247,15 @@ def test_no_serious_accessibility_violations(browser: Browser, demo_server, widt
         expect(widget.crisis_cards).to_have_count(1)
         widget.header_help.click()
         expect(widget.crisis_panel).to_be_visible()
+        replies.held = True
         widget.input.fill("What is transference?")
         widget.input.press("Enter")
         expect(page.locator(".ptw-typing")).to_be_visible()
         # open: conversation, quick replies, a crisis reply's panel, the help area, typing
         assert run_axe(page) == []
+        replies.release()
+        expect(widget.bot_messages().last).to_contain_text("Transference")
+        expect(page.locator(".ptw-typing")).to_be_hidden()
         widget.crisis_cards.get_by_role("button", name="Need help now?").click()
         expect(widget.crisis_cards.locator(".ptw-crisis-details")).to_be_hidden()
         assert run_axe(page) == []  # the crisis reply's panel collapsed to its one-line bar
