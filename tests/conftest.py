@@ -15,8 +15,15 @@ from typing import Any, Dict, List, Optional
 import pytest
 from cryptography.fernet import Fernet
 
-from intake.testing import MigratedTemplates
-from tests.support import servers
+from bot.rasa_cli import IDLE_BLAS_THREADS_SLEEP
+
+# Before anything loads numpy: tests that fit the risk classifier, and the servers and training
+# they start, leave no BLAS thread spinning (bot/rasa_cli.py says why).
+for _name, _value in IDLE_BLAS_THREADS_SLEEP.items():
+    os.environ.setdefault(_name, _value)
+
+from intake.testing import MigratedTemplates  # noqa: E402
+from tests.support import servers  # noqa: E402
 
 # credentials.yml needs it (the SMS channel's signature key); a test-only value.
 os.environ.setdefault("TWILIO_AUTH_TOKEN", "test-twilio-token")

@@ -37,3 +37,34 @@ def test_servers_use_one_blas_thread_and_training_every_core():
     served, served_actions, training = blas_threads("run"), blas_threads("run", "actions"), blas_threads("train")
     assert served and set(served) == {1} and set(served_actions) == {1}, (served, served_actions)
     assert training and max(training) == os.cpu_count(), training
+
+
+IDLE_CPU = """
+import json, sys, time, types
+def report():
+    import numpy as np
+    a = np.random.default_rng(0).random((600, 600))
+    for _ in range(5):
+        a @ a  # OpenBLAS's threads work, then go idle
+    started = time.process_time()
+    time.sleep(0.2)
+    print(json.dumps(time.process_time() - started))
+fake = types.ModuleType("rasa.__main__")
+fake.main = report
+sys.modules["rasa.__main__"] = fake
+sys.argv = ["rasa", *sys.argv[1:]]
+from bot import rasa_cli
+rasa_cli.main()
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: OpenBLAS starts no thread to spin")
+def test_training_leaves_no_blas_thread_spinning_after_a_call():
+    """The process's CPU while it sleeps after BLAS work: OpenBLAS's default let its idle threads spin
+    for about 0.1 s (128 of 452 CPU-seconds of `rasa train`)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                            "OPENBLAS_THREAD_TIMEOUT")}
+    done = subprocess.run([sys.executable, "-c", IDLE_CPU, "train"], cwd=servers.ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) < 0.02
