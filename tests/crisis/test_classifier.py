@@ -57,13 +57,21 @@ def test_training_is_deterministic():
 
 
 @pytest.fixture(scope="module")
-def with_embeddings():
-    """A small classifier trained as `rasa train` trains it: n-grams plus sentence-embedding gates."""
+def embedded_sample():
+    """A sample of every writer and tier, with its sentence embeddings (embedded once per module)."""
     from sentence_encoder import get_encoder
 
     examples = load_examples()[::30]
-    encoder = get_encoder()
-    return SituationClassifier.train(examples, embeddings=encoder.encode([e.text for e in examples])), encoder
+    return examples, get_encoder().encode([e.text for e in examples])
+
+
+@pytest.fixture(scope="module")
+def with_embeddings(embedded_sample):
+    """A small classifier trained as `rasa train` trains it: n-grams plus sentence-embedding gates."""
+    from sentence_encoder import get_encoder
+
+    examples, vectors = embedded_sample
+    return SituationClassifier.train(examples, embeddings=vectors), get_encoder()
 
 
 def test_embedding_while_the_ngram_models_fit_gives_the_same_model():
@@ -92,16 +100,15 @@ def test_sentence_embedding_is_blended_into_the_whole_message(with_embeddings):
     assert abs(sum(blended.situations.values()) - 1.0) < 1e-4
 
 
-def test_embedding_gates_compute_what_sklearn_computes(with_embeddings):
+def test_embedding_gates_compute_what_sklearn_computes(with_embeddings, embedded_sample):
     """The gates' forward pass is numpy (no sklearn call per message): the same probabilities as the
     MLP it was read from, trained again the same way."""
     from sklearn.neural_network import MLPClassifier
 
     from risk.classifier import ENCODER_HIDDEN
 
-    classifier, encoder = with_embeddings
-    examples = load_examples()[::30]
-    vectors = encoder.encode([e.text for e in examples])
+    classifier, _ = with_embeddings
+    examples, vectors = embedded_sample
     targets = np.array([[e.tier == "clear", e.tier != "none", e.tier == "clear" and e.imminent] for e in examples],
                        dtype=np.int8)
     mlp = MLPClassifier(hidden_layer_sizes=(ENCODER_HIDDEN,), alpha=1e-3, early_stopping=True, max_iter=200,
