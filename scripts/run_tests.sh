@@ -18,7 +18,7 @@ failed=""
 
 make --no-print-directory train > results/train.log 2>&1 &
 training=$!
-.venv/bin/pytest -q -m "not model" > results/tests-without-model.log 2>&1 &
+nice -n 5 .venv/bin/pytest -q -m "not model" > results/tests-without-model.log 2>&1 &
 tests_without_model=$!
 echo "test: training (results/train.log) and, beside it, the tests that need no model (results/tests-without-model.log)"
 wait "$training" || failed="${failed} train"
