@@ -68,8 +68,9 @@ cross-validate: setup
 test-fast: setup
 	$(BIN)/pytest -q -m "not e2e and not browser and not model"
 
-# Everything CI runs: data validation; training side by side with the tests that need no model; then
-# the test stories, the held-out NLU set and the tests of the trained model (scripts/run_tests.sh).
+# Everything CI runs: data validation; training side by side with the tests that need no model; as soon
+# as the model is trained, the test stories, the held-out NLU set and the tests of the trained model
+# (scripts/run_tests.sh).
 test: setup-test validate
 	bash scripts/run_tests.sh
 
