@@ -1,6 +1,6 @@
 """`rasa` with the libraries' deprecation notices kept out of the logs, Rasa's telemetry off, the model's
-graph run without dask's scheduler, idle BLAS threads asleep and, for servers, one BLAS thread (used by `make run`, `make serve`,
-`make train`, Kubernetes and the tests).
+graph run without dask's scheduler, idle BLAS threads asleep and, for servers, one BLAS thread (used by
+`make run`, `make serve`, `make train`, Kubernetes and the tests).
 
     .venv/bin/python -m bot.rasa_cli run ...        # the same arguments as .venv/bin/rasa
 
