@@ -9,10 +9,10 @@ process, served as stock Rasa serves it (plain `rasa run`, in-memory stores; the
 reference), and as runs before 2026-11-30 served it (this project's launcher and SQLite tracker
 store). All get the same messages from the same number of concurrent clients, each client its own
 conversation(s), ten messages per conversation: the FAQ questions, small talk and gibberish of
-bench_latency, and every eighth message a crisis message,
-whose reply time is reported apart for ours (target: p95 < 300 ms under this load). HAProxy takes
-the messages its triage matches (deploy/triage.py) from its queue first; the report says how many
-of the crisis and of the other messages it matched.
+bench_latency, and every eighth message a crisis message, whose reply time is reported apart for
+ours (target: p95 < 300 ms under this load). HAProxy takes the messages its triage matches
+(deploy/triage.py) from its queue first; the report says how many of the crisis and of the other
+messages it matched.
 
 Each client sends from its own loopback address (127.0.0.x): HAProxy's per-client rate limit is
 per source address, and real visitors do not share one. Needs what `make serve` needs
