@@ -15,13 +15,16 @@ endpoints.yml:
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
+import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import List, Optional, Text, Tuple
+from typing import Any, Callable, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -37,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 # After a database failure, how long turns are answered without it before it is tried again.
 DB_RETRY_AFTER_S = 5.0
+# How long a turn waits for the database to read or save it (a few milliseconds when it is well);
+# past that the turn goes on without it, as when it is down.
+DB_ANSWER_TIMEOUT_S = 2.0
 # Conversations whose tracker is kept in memory between turns (least recently used out first).
 CACHED_CONVERSATIONS = 256
 
@@ -60,6 +66,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
       tracker) instead of not at all, and the failed save is logged; it is not retried. After a
       failure the database is left alone for DB_RETRY_AFTER_S, so a hung database costs one
       connect timeout (set `query: {connect_timeout: 1}` for PostgreSQL), not one per message.
+    - The database is worked in a thread of its own (`_in_database_thread`), never in the event
+      loop: a database that stops answering in the middle of a query (a stalled server, a lock
+      held elsewhere) costs the turns that wait on it DB_ANSWER_TIMEOUT_S, and no other
+      conversation of the worker waits at all.
 
     And four for the cost of a turn, each explained where it is: the tracker kept in memory
     between turns, its kind (bot.stores.states_tracker.StatesTracker), the turn's queries as
@@ -71,9 +81,15 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+        in_memory = self.engine.dialect.name == "sqlite" and self.engine.url.database in (None, "", ":memory:")
+        if self.engine.dialect.name == "sqlite" and not in_memory:
             self._keep_sqlite_connection_in_wal_mode()
         self._sql = _TurnStatements(self.SQLEvent.__table__)
+        # An in-memory SQLite database is one per thread (SQLAlchemy's SingletonThreadPool): it stays
+        # in the loop's thread, where Rasa's own methods reach it too; it cannot hang.
+        self._database_thread = None if in_memory else ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="tracker-store")
+        self._cache_lock = threading.Lock()
 
     def _keep_sqlite_connection_in_wal_mode(self) -> None:
         """The laptop default (SQLite): each commit in SQLite's default journal waited for two
@@ -105,19 +121,41 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             self._cache = OrderedDict()
         return self._cache
 
+    async def _in_database_thread(self, work: Callable[..., Any], *args: Any) -> Any:
+        """`work(*args)` in the store's database thread, awaited for at most DB_ANSWER_TIMEOUT_S.
+
+        Under bench_scale's load a worker waited on PostgreSQL for about half of the tracker store's
+        share of a turn (docs/CAPACITY.md) with its event loop blocked; now it answers other
+        conversations meanwhile. One thread, so the store's work keeps the order it had on the loop.
+        Work that times out goes on in the thread and its result is dropped; the database is then
+        rested (DB_RETRY_AFTER_S), so a hung one is not queued for again and again."""
+        if self._database_thread is None:
+            return work(*args)
+        pending = asyncio.get_running_loop().run_in_executor(self._database_thread, work, *args)
+        return await asyncio.wait_for(pending, DB_ANSWER_TIMEOUT_S)
+
     def _stamp(self, connection, sender_id: Text) -> Tuple[int, Optional[int]]:
         in_session, highest = connection.execute(self._sql.stamp, {"sender_id": sender_id}).one()
         return in_session, highest
 
     def _remember(self, tracker: DialogueStateTracker, stamp: Tuple[int, Optional[int]]) -> None:
-        cache = self._cached()
-        cache.pop(tracker.sender_id, None)
-        # only a tracker that is exactly the session the database would give back (a turn that
-        # started a new session still holds the old one's events too)
-        if len(tracker.events) == stamp[0]:
-            cache[tracker.sender_id] = _Cached(tracker, len(tracker.events), stamp)
-            while len(cache) > CACHED_CONVERSATIONS:
-                cache.popitem(last=False)
+        with self._cache_lock:
+            cache = self._cached()
+            cache.pop(tracker.sender_id, None)
+            # only a tracker that is exactly the session the database would give back (a turn that
+            # started a new session still holds the old one's events too)
+            if len(tracker.events) == stamp[0]:
+                cache[tracker.sender_id] = _Cached(tracker, len(tracker.events), stamp)
+                while len(cache) > CACHED_CONVERSATIONS:
+                    cache.popitem(last=False)
+
+    def _kept(self, sender_id: Text) -> Optional[_Cached]:
+        with self._cache_lock:
+            return self._cached().get(sender_id)
+
+    def _forget(self, sender_id: Text) -> None:
+        with self._cache_lock:
+            self._cached().pop(sender_id, None)
 
     def init_tracker(self, sender_id: Text) -> DialogueStateTracker:
         """A new conversation's tracker, of the kind this store reads back (StatesTracker)."""
@@ -134,25 +172,30 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
-        data_cipher = cipher()
         if self._database_resting():
             return None
-        stamp = None
         try:
-            with self.engine.connect() as connection:
-                if not fetch_events_from_all_sessions:
-                    stamp = self._stamp(connection, sender_id)
-                    cached = self._cached().get(sender_id)
-                    if cached is not None and len(cached.tracker.events) == cached.length:
-                        if cached.stamp == stamp or self._catch_up(connection, cached, stamp):
-                            self._cache.move_to_end(sender_id)
-                            return cached.tracker
-                query = self._sql.all_sessions if fetch_events_from_all_sessions else self._sql.session
-                rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
-            events = [json.loads(data_cipher.decrypt(data)) for data in rows]
-        except SQLAlchemyError as failure:
+            return await self._in_database_thread(self._read, sender_id, fetch_events_from_all_sessions)
+        except (SQLAlchemyError, asyncio.TimeoutError) as failure:
             self._mark_down("answering without history", failure)
             return None
+
+    def _read(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        data_cipher = cipher()
+        stamp = None
+        with self.engine.connect() as connection:
+            if not fetch_events_from_all_sessions:
+                stamp = self._stamp(connection, sender_id)
+                cached = self._kept(sender_id)
+                if cached is not None and len(cached.tracker.events) == cached.length:
+                    if cached.stamp == stamp or self._catch_up(connection, cached, stamp):
+                        with self._cache_lock:
+                            if self._cached().get(sender_id) is cached:
+                                self._cache.move_to_end(sender_id)
+                        return cached.tracker
+            query = self._sql.all_sessions if fetch_events_from_all_sessions else self._sql.session
+            rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
+        events = [json.loads(data_cipher.decrypt(data)) for data in rows]
         if self.domain and events:
             tracker = StatesTracker.from_dict(sender_id, events, self.domain.slots)
             if stamp is not None:
@@ -183,41 +226,45 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         """Streaming happens in `save`, from the events it writes (no second read)."""
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        data_cipher = cipher()
-        new_events: List[Event] = []
         try:
             if self._database_resting():
                 raise _Resting()
-            with self.engine.begin() as connection:  # one transaction, committed on leaving
-                kept = self._cached().get(tracker.sender_id)
-                if kept is not None and kept.tracker is tracker:
-                    # read this turn from a stamp the database confirmed: what follows is new
-                    stored = kept.length
-                else:
-                    stored = self._stamp(connection, tracker.sender_id)[0]
-                new_events = list(itertools.islice(tracker.events, stored, None))
-                rows = []
-                for event in new_events:
-                    data = event.as_dict()
-                    rows.append({
-                        "sender_id": tracker.sender_id,
-                        "type_name": event.type_name,
-                        "timestamp": data.get("timestamp"),
-                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        "action_name": data.get("name"),
-                        "data": data_cipher.encrypt(json.dumps(data)),
-                    })
-                if rows:
-                    connection.execute(self._sql.insert, rows)  # one statement for the turn's events
-                stamp = self._stamp(connection, tracker.sender_id)
-            self._remember(tracker, stamp)
-        except (SQLAlchemyError, _Resting) as failure:
+            new_events = await self._in_database_thread(self._write, tracker)
+        except (SQLAlchemyError, asyncio.TimeoutError, _Resting) as failure:
             if not isinstance(failure, _Resting):
                 self._mark_down("this turn was not saved", failure)
-            self._cached().pop(tracker.sender_id, None)
+            self._forget(tracker.sender_id)
             new_events = events_of_latest_turn(tracker)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _write(self, tracker: DialogueStateTracker) -> List[Event]:
+        """Insert the events the database does not have yet; they are what the broker gets."""
+        data_cipher = cipher()
+        with self.engine.begin() as connection:  # one transaction, committed on leaving
+            kept = self._kept(tracker.sender_id)
+            if kept is not None and kept.tracker is tracker:
+                # read this turn from a stamp the database confirmed: what follows is new
+                stored = kept.length
+            else:
+                stored = self._stamp(connection, tracker.sender_id)[0]
+            new_events = list(itertools.islice(tracker.events, stored, None))
+            rows = []
+            for event in new_events:
+                data = event.as_dict()
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": data_cipher.encrypt(json.dumps(data)),
+                })
+            if rows:
+                connection.execute(self._sql.insert, rows)  # one statement for the turn's events
+            stamp = self._stamp(connection, tracker.sender_id)
+        self._remember(tracker, stamp)
+        return new_events
 
 
 class _TurnStatements:

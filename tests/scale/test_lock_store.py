@@ -89,6 +89,58 @@ async def test_lock_serialises_two_holders(prefix):
 
     await asyncio.gather(hold(store_a, "a"), hold(store_b, "b"))
     assert order in (["a-in", "a-out", "b-in", "b-out"], ["b-in", "b-out", "a-in", "a-out"])
+    assert store_a.get_lock("conv-4") is None  # nothing left behind
+
+
+def round_trips_during(monkeypatch, work):
+    """How many times redis-py sent to Redis while `work()` ran (a pipeline is sent at once)."""
+    import redis
+
+    sent = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):
+        sent.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counted)
+    work()
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", send)
+    return len(sent)
+
+
+def test_a_free_lock_is_taken_and_given_back_in_two_round_trips(prefix, monkeypatch):
+    store = make_store(prefix)
+    store.red.ping()  # connected (and the script registered) before counting
+    asyncio.run(hold_once(store, "conv-warm"))
+    entered = []
+
+    async def turn():
+        async with store.lock("conv-6") as lock:
+            entered.append(lock.now_serving)
+            assert store.get_lock("conv-6").now_serving == lock.now_serving
+
+    assert round_trips_during(monkeypatch, lambda: asyncio.run(turn())) == 2 + 1  # + the check inside
+    assert entered == [0]
+    assert store.red.get(store.key_prefix + "conv-6") is None
+
+
+async def hold_once(store, conversation):
+    async with store.lock(conversation):
+        pass
+
+
+async def test_a_ticket_taken_while_the_lock_is_held_is_served_next(prefix):
+    """The holder took the free lock in one step; a message of the same conversation on another
+    server queued meanwhile: leaving removes only the holder's ticket, and the waiter is served."""
+    holder, other = make_store(prefix), make_store(prefix)
+    async with holder.lock("conv-7"):
+        waiting = other.issue_ticket("conv-7")
+        assert other.get_lock("conv-7").is_locked(waiting)
+    lock = other.get_lock("conv-7")
+    assert lock is not None and not lock.is_locked(waiting) and [t.number for t in lock.tickets] == [waiting]
+    other.cleanup("conv-7", waiting)
+    assert other.get_lock("conv-7") is None
 
 
 # -- Redis outages: the lock store must never be what silences a reply -------------------------

@@ -2,12 +2,15 @@
 uses it only while the database still holds exactly what it was built from."""
 import asyncio
 import sqlite3
+import time
 
+import psycopg2
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
-from bot.stores.encrypted_tracker_store import EncryptedSQLTrackerStore
+from bot.stores import encrypted_tracker_store
+from bot.stores.encrypted_tracker_store import DB_ANSWER_TIMEOUT_S, EncryptedSQLTrackerStore
 
 DOMAIN = Domain.load("domain.yml")
 
@@ -19,6 +22,11 @@ def db(tmp_path):
 
 def store(db):
     return EncryptedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=db)
+
+
+def postgres_store(name):
+    return EncryptedSQLTrackerStore(domain=DOMAIN, dialect="postgresql", host="127.0.0.1", port=5432,
+                                    db=name, username="postgres", password="")
 
 
 def run(coroutine):
@@ -189,11 +197,7 @@ def test_on_postgresql_the_kept_tracker_follows_turns_of_two_workers():
     from tests.support.databases import temporary_postgres_database
 
     with temporary_postgres_database("tracker_cache") as name:
-        def pg_store():
-            return EncryptedSQLTrackerStore(domain=DOMAIN, dialect="postgresql", host="127.0.0.1", port=5432,
-                                            db=name, username="postgres", password="")
-
-        worker_a, worker_b = pg_store(), pg_store()
+        worker_a, worker_b = postgres_store(name), postgres_store(name)
         first_turn(worker_a)
         for text in ("a1", "a2"):
             tracker = run(worker_a.retrieve("rest:cache-test"))
@@ -207,12 +211,72 @@ def test_on_postgresql_the_kept_tracker_follows_turns_of_two_workers():
         run(worker_b.save(theirs))
         fresh = run(worker_a.retrieve("rest:cache-test"))
         assert fresh is kept_by_a  # caught up with worker b's rows
-        assert event_dicts(fresh) == event_dicts(run(pg_store().retrieve("rest:cache-test")))
+        assert event_dicts(fresh) == event_dicts(run(postgres_store(name).retrieve("rest:cache-test")))
         turn(fresh, "a3")
         run(worker_a.save(fresh))
         assert stored_user_texts(worker_b) == ["hello", "a1", "a2", "b1", "a3"]
         worker_a.engine.dispose()
         worker_b.engine.dispose()
+
+
+async def while_the_loop_ticks(work):
+    """(what `work` gave, seconds it took, how often a 10 ms timer of the same loop ran meanwhile)."""
+    ticks = 0
+
+    async def tick():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    started = time.monotonic()
+    try:
+        result = await work
+    finally:
+        ticker.cancel()
+    return result, time.monotonic() - started, ticks
+
+
+@pytest.mark.postgres
+def test_a_database_that_stops_answering_mid_query_holds_up_only_the_turn_that_waits(monkeypatch):
+    """A database that is up but does not answer (here: a lock held by another session; a stalled
+    server is the same to the client) holds up the turn that reads or saves for DB_ANSWER_TIMEOUT_S,
+    which then goes on without it; the worker's event loop, and so every other conversation, runs on
+    meanwhile. Nothing saved before is lost."""
+    from tests.support.databases import ADMIN, temporary_postgres_database
+
+    monkeypatch.setattr(encrypted_tracker_store, "DB_RETRY_AFTER_S", 0.5)
+    with temporary_postgres_database("tracker_stalled") as name:
+        worker = postgres_store(name)
+        first_turn(worker)
+        kept = run(worker.retrieve("rest:cache-test"))
+        blocker = psycopg2.connect(**{**ADMIN, "dbname": name})
+        try:
+            cursor = blocker.cursor()
+            # released by the server at the latest after 8 s, so that a worker that waits does not hang the suite
+            cursor.execute("SET idle_in_transaction_session_timeout = '8s'")
+            cursor.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+
+            tracker, waited, ticks = run(while_the_loop_ticks(worker.retrieve("rest:cache-test")))
+            assert tracker is None  # the turn is answered without history, as when the database is down
+            assert DB_ANSWER_TIMEOUT_S <= waited < DB_ANSWER_TIMEOUT_S + 1
+            assert ticks >= DB_ANSWER_TIMEOUT_S / 0.01 / 2  # the loop went on while the turn waited
+
+            time.sleep(0.6)  # rested; tried again
+            turn(kept, "while stalled")
+            _, waited, ticks = run(while_the_loop_ticks(worker.save(kept)))
+            assert DB_ANSWER_TIMEOUT_S <= waited < DB_ANSWER_TIMEOUT_S + 1
+            assert ticks >= DB_ANSWER_TIMEOUT_S / 0.01 / 2
+        finally:
+            blocker.rollback()
+            blocker.close()
+        time.sleep(0.6)
+        # the late work finished in the store's thread once the lock went; what was saved is all there
+        texts = stored_user_texts(worker)
+        assert texts[0] == "hello" and set(texts) <= {"hello", "while stalled"}
+        assert stored_user_texts(postgres_store(name)) == texts
+        worker.engine.dispose()
 
 
 def test_the_sqlite_tracker_database_is_in_wal_mode_and_another_process_reads_each_turn(db):
