@@ -127,8 +127,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         Under bench_scale's load a worker waited on PostgreSQL for about half of the tracker store's
         share of a turn (docs/CAPACITY.md) with its event loop blocked; now it answers other
         conversations meanwhile. One thread, so the store's work keeps the order it had on the loop.
-        Work that times out goes on in the thread and its result is dropped; the database is then
-        rested (DB_RETRY_AFTER_S), so a hung one is not queued for again and again."""
+        When a turn stops waiting, its work is dropped if it has not started, and goes on with its
+        result unused if it has; either way the turn goes on as when the database is down (its save,
+        if it was one, is not retried). The database is then rested (DB_RETRY_AFTER_S), so a hung
+        one is not queued for again and again."""
         if self._database_thread is None:
             return work(*args)
         pending = asyncio.get_running_loop().run_in_executor(self._database_thread, work, *args)
