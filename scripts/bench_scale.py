@@ -15,13 +15,14 @@ ours (target: p95 < 300 ms under this load). HAProxy takes the messages its tria
 messages it matched.
 
 The three are up together and take turns: each round loads each of them once, in an order that
-moves by one every round, and the report gives every round and the median of the rounds. One load is
-10-15 s, and this machine's speed moves by a third within the hour (docs/CAPACITY.md): a single
-stock-then-ours run decided little.
+moves by one every round, and the report gives every round and the median of the rounds. A load of
+ours takes 10-25 s, and this machine's speed moves by a third within the hour (docs/CAPACITY.md): a
+single stock-then-ours run decided little.
 
 Each client sends from its own loopback address (127.0.0.x): HAProxy's per-client rate limit is
 per source address, and real visitors do not share one. Needs what `make serve` needs
-(PostgreSQL, Redis, RabbitMQ, HAProxy) and a trained model. About four minutes with three rounds.
+(PostgreSQL, Redis, RabbitMQ, HAProxy) and a trained model. Five to eight minutes with three rounds,
+most of it the stock bot's loads.
 """
 from __future__ import annotations
 
