@@ -124,9 +124,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     async def _in_database_thread(self, work: Callable[..., Any], *args: Any) -> Any:
         """`work(*args)` in the store's database thread, awaited for at most DB_ANSWER_TIMEOUT_S.
 
-        Under bench_scale's load a worker waited on PostgreSQL for about half of the tracker store's
-        share of a turn (docs/CAPACITY.md) with its event loop blocked; now it answers other
-        conversations meanwhile. One thread, so the store's work keeps the order it had on the loop.
+        A query that waits on the database no longer blocks the event loop: other conversations are
+        answered meanwhile, and a stalled database holds up only the turns that wait on it. (Under
+        bench_scale's load it did not raise throughput: the workers' CPU is the limit, docs/CAPACITY.md.)
+        One thread, so the store's work keeps the order it had on the loop.
         When a turn stops waiting, its work is dropped if it has not started, and goes on with its
         result unused if it has; either way the turn goes on as when the database is down (its save,
         if it was one, is not retried). The database is then rested (DB_RETRY_AFTER_S), so a hung
