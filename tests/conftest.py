@@ -49,12 +49,22 @@ MODEL = "model"
 # (`--dist loadgroup`, scripts/run_tests.sh): tests/bad_input's after-all checks read the logs of the
 # servers every case reached and the cases this process sent.
 _ONE_PROCESS_FOLDERS = ("bad_input",)
-# The longest groups of `make test`'s model phase (pytest --durations, 2026-11-30: 68, 57, 45, 30, 29
-# and 27 s of a 310 s total), started first so that the two processes finish together: collected in
-# folder order they came last, and one process ran them alone for the last minute.
+# The longest groups of `make test`'s model phase, longest first (pytest --durations, 2026-11-30: 64,
+# 52, 44, 29, 28, 23, 21, 19 and 15 s of 328 s), started first so that the xdist processes finish
+# together: collected in folder order they came last, and one process ran them alone at the end.
 _LONGEST_GROUPS_FIRST = ("tests/faults/test_crisis_under_faults.py", "tests/bad_input",
                          "tests/scale/test_behind_haproxy.py", "tests/widget/test_widget_e2e.py",
-                         "tests/crisis/test_e2e.py", "tests/widget/test_widget_reconnect.py")
+                         "tests/crisis/test_e2e.py", "tests/scale/test_two_rasa_servers.py",
+                         "tests/widget/test_widget_reconnect.py", "tests/nlu/test_graph_runner.py",
+                         "tests/crisis/test_hung_action_server.py")
+
+
+def pytest_configure(config):
+    # pytest-xdist hands out groups by their number of tests, most first, unless told to keep the
+    # collected order: tests/bad_input's 800 short tests went first and the 64 s fault test (one test)
+    # near the end, and one process worked 75 s longer than the other (2026-11-30).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects

@@ -21,3 +21,8 @@ def test_collection_starts_with_the_longest_groups_each_whole():
     files = list(dict.fromkeys(node.split("::")[0] for node in nodes))
     assert files == ["tests/faults/test_crisis_under_faults.py", "tests/bad_input/test_rest.py",
                      "tests/crisis/test_e2e.py", "tests/actions/test_callback.py"], listed.stdout[-2000:]
+
+
+def test_xdist_keeps_the_collected_order(pytestconfig):
+    # without this, pytest-xdist hands out the groups with the most tests first, whatever the order above
+    assert pytestconfig.getoption("loadscopereorder") is False
