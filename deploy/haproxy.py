@@ -60,6 +60,8 @@ defaults
     # a worker busy with 8+ clients answered its health check in over 1 s and was marked down
     # (every request then got 503): checks wait 5 s, and three misses in a row take a worker out
     timeout check 5s
+    # a message whose worker died before answering goes to another worker: answered, never lost
+    # (one the dead worker had already stored is stored twice)
     retries 2
     option redispatch
     retry-on conn-failure empty-response

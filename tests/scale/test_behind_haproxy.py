@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg2
 import pytest
 
+from deploy.haproxy import MESSAGES_PER_WORKER
 from scripts.serve import Topology, haproxy_binary
 from tests.conftest import REST_AUTH
 from tests.support import servers
@@ -126,9 +127,15 @@ def test_killing_a_worker_mid_load_loses_no_conversation(topology):
     killer.join()
     assert victim.process.poll() is not None, "the worker was not killed mid-load"
     assert not failures, failures
+    repeated = 0
     for sender in senders:
         user_texts = [e["text"] for e in stored_events(topology, sender) if e["event"] == "user"]
-        assert user_texts == questions, (sender, user_texts)
+        # HAProxy sends a message whose worker died before answering to another worker (retry-on
+        # empty-response): none is lost, and one the dead worker had already stored is stored twice
+        once_each = [text for n, text in enumerate(user_texts) if n == 0 or text != user_texts[n - 1]]
+        assert once_each == questions, (sender, user_texts)
+        repeated += len(user_texts) - len(questions)
+    assert repeated <= MESSAGES_PER_WORKER, "more messages stored twice than the killed worker held"
 
 
 def test_the_widget_keeps_its_worker_and_messages_take_any(topology):

@@ -219,6 +219,10 @@ def test_on_postgresql_the_kept_tracker_follows_turns_of_two_workers():
         worker_b.engine.dispose()
 
 
+# by the test's clock, a turn's wait can end a hair short of the time limit (a clean-clone CI run saw 1.99995 s)
+TIMER_SLACK_S = 0.01
+
+
 async def while_the_loop_ticks(work):
     """(what `work` gave, seconds it took, how often a 10 ms timer of the same loop ran meanwhile)."""
     ticks = 0
@@ -260,13 +264,13 @@ def test_a_database_that_stops_answering_mid_query_holds_up_only_the_turn_that_w
 
             tracker, waited, ticks = run(while_the_loop_ticks(worker.retrieve("rest:cache-test")))
             assert tracker is None  # the turn is answered without history, as when the database is down
-            assert DB_ANSWER_TIMEOUT_S <= waited < DB_ANSWER_TIMEOUT_S + 1
+            assert DB_ANSWER_TIMEOUT_S - TIMER_SLACK_S <= waited < DB_ANSWER_TIMEOUT_S + 1
             assert ticks >= DB_ANSWER_TIMEOUT_S / 0.01 / 2  # the loop went on while the turn waited
 
             time.sleep(0.6)  # rested; tried again
             turn(kept, "while stalled")
             _, waited, ticks = run(while_the_loop_ticks(worker.save(kept)))
-            assert DB_ANSWER_TIMEOUT_S <= waited < DB_ANSWER_TIMEOUT_S + 1
+            assert DB_ANSWER_TIMEOUT_S - TIMER_SLACK_S <= waited < DB_ANSWER_TIMEOUT_S + 1
             assert ticks >= DB_ANSWER_TIMEOUT_S / 0.01 / 2
         finally:
             blocker.rollback()
