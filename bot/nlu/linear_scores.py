@@ -16,17 +16,42 @@ from typing import Optional, Tuple
 import numpy as np
 import scipy.sparse
 from scipy.special import expit
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from sklearn.utils.extmath import softmax
 
 
 def sentence_features(message: Message) -> Tuple[Optional[object], Optional[np.ndarray]]:
-    """(sparse sentence features, dense sentence features) of the message's text, either may be None."""
-    sparse = message.get_sparse_features(TEXT)[1]
-    dense = message.get_dense_features(TEXT)[1]
-    return (sparse.features if sparse is not None else None,
-            np.asarray(dense.features) if dense is not None else None)
+    """(sparse sentence features, dense sentence features) of the message's text, either may be None.
+
+    The parts side by side in the order `Message.get_sparse_features` and `get_dense_features` put
+    them (the order the featurizers ran), with the same entries in the same order. Those two also
+    deep-copy the first part and combine the sequence features, which nothing here reads: 6.6% of a
+    worker's busy time under bench_scale's load, for each of the two classifiers (py-spy,
+    2026-11-30, docs/CAPACITY.md)."""
+    sparse_parts, dense_parts = [], []
+    for feature in message.features:
+        if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE:
+            (sparse_parts if feature.is_sparse() else dense_parts).append(feature.features)
+    dense = None
+    if dense_parts:
+        dense = np.asarray(dense_parts[0] if len(dense_parts) == 1 else np.concatenate(dense_parts, axis=-1))
+    return _side_by_side(sparse_parts), dense
+
+
+def _side_by_side(parts: list) -> Optional[scipy.sparse.coo_matrix]:
+    """One-row sparse parts as one row, each part's columns after the previous parts' (what scipy's
+    hstack gives, without its block assembly)."""
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    if any(part.shape[0] != 1 for part in parts):
+        return scipy.sparse.hstack(parts)
+    rows = [part.tocoo() for part in parts]
+    offsets = np.cumsum([0] + [row.shape[1] for row in rows[:-1]])
+    data = np.concatenate([row.data for row in rows])
+    columns = np.concatenate([row.col + offset for row, offset in zip(rows, offsets)])
+    return scipy.sparse.coo_matrix((data, (np.zeros_like(columns), columns)),
+                                   shape=(1, int(offsets[-1]) + rows[-1].shape[1]))
 
 
 def stacked_features(message: Message) -> scipy.sparse.csr_matrix:

@@ -84,3 +84,23 @@ def _context():
     from rasa.engine.graph import ExecutionContext, GraphSchema
 
     return ExecutionContext(GraphSchema({}), node_name="intents")
+
+
+def test_sentence_features_are_rasas_combination_of_them():
+    """Two sparse featurizers (words and characters, as config.yml has), one dense, and sequence
+    features beside them: the same entries, in the same order, as Rasa's own combination."""
+    rng = np.random.default_rng(11)
+    message = Message({TEXT: "how long does it take"})
+    for origin, width in (("words", 40), ("characters", 70)):
+        message.add_features(Features(scipy.sparse.random(5, width, density=0.2, format="coo",
+                                                           random_state=rng.integers(1 << 30)), "sequence", TEXT, origin))
+        message.add_features(Features(scipy.sparse.random(1, width, density=0.2, format="coo",
+                                                           random_state=rng.integers(1 << 30)), "sentence", TEXT, origin))
+    message.add_features(Features(rng.standard_normal((1, DENSE_WIDTH)).astype(np.float32), "sentence", TEXT, "encoder"))
+    sparse, dense = sentence_features(message)
+    rasas_sparse = message.get_sparse_features(TEXT)[1].features.tocoo()
+    assert sparse.shape == rasas_sparse.shape == (1, 110)
+    np.testing.assert_array_equal(sparse.col, rasas_sparse.col)
+    np.testing.assert_array_equal(sparse.data, rasas_sparse.data)
+    np.testing.assert_array_equal(dense, message.get_dense_features(TEXT)[1].features)
+    assert (stacked_features(message) != scipy.sparse.hstack([rasas_sparse, dense]).tocsr()).nnz == 0
