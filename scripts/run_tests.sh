@@ -10,8 +10,9 @@
 #      processes (pytest-xdist), each test module whole in one of them (--dist loadgroup with the
 #      groups tests/conftest.py gives, longest first, so a module's servers start once), and beside
 #      them the test stories and the held-out NLU set (Rasa's own test commands, about 35 s on one
-#      core). The tests of the model mostly wait on the Rasa servers they start: two processes kept
-#      1.1 of the 2 cores busy, three 1.6 (157 s instead of 215 s alone; four: 154 s, 2026-11-30).
+#      core). The tests of the model mostly wait on the Rasa servers they start: alone on this
+#      machine, two processes in xdist's own order took 215 s with 1.1 of the 2 cores busy, three in
+#      this order 157 s with 1.6 (four: 154 s; 2026-11-30).
 # Every step runs even when an earlier one failed, so one run shows every failure; the exit status
 # is that of the first failure.
 set -uo pipefail
