@@ -152,7 +152,7 @@ def main() -> int:
                           env=env) as topology:
                 urls = dict(zip(labels, (stock.url, launcher.url, topology.url)))
                 for number in range(args.rounds):
-                    order = labels[number % 3:] + labels[:number % 3]
+                    order = labels[number % len(labels):] + labels[:number % len(labels)]
                     for label in order:
                         rounds[label].append(asyncio.run(load(
                             urls[label] + "/webhooks/rest/webhook", args.clients, args.messages,
