@@ -78,10 +78,22 @@ class Topology:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "Topology":
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # a worker that failed to start leaves nothing running
+            raise
+
+    def _start(self) -> "Topology":
+        # The action servers start beside the first worker: a worker needs no action server to load
+        # its model, and an action server takes one core for about 3 s (measure_worker.py's start
+        # included them one after the other, 2026-11-30).
         for server in self.action_servers:
-            server.start()
+            server.launch()
         for worker in self.workers:  # one at a time: each loads the model (2 cores)
             worker.start()
+        for server in self.action_servers:
+            server.wait_until_ready()
         config = self.workdir / "haproxy.cfg"
         triage = write_triage_expression(str(self.workdir / "triage.re"))
         config.write_text(haproxy_config([w.port for w in self.workers], [a.port for a in self.action_servers],

@@ -114,6 +114,8 @@ class Server:
         self.env = {**TELEMETRY_OFF, **os.environ, **(env or {})}  # also for plain `rasa run actions`
         self.log = workdir / f"{name}-{port}.log"
         self.process: Optional[subprocess.Popen] = None
+        self.launched_at: Optional[float] = None  # time.monotonic() at launch
+        self.ready_after_s: Optional[float] = None  # launch to answering its health path
 
     @property
     def url(self) -> str:
@@ -126,12 +128,14 @@ class Server:
 
     def launch(self) -> None:
         """Start the process without waiting for it to answer (see `running`)."""
+        self.launched_at = time.monotonic()
         with open(self.log, "w") as log_file:
             self.process = subprocess.Popen(self.args, cwd=self.cwd, env=self.env, stdout=log_file,
                                             stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_until_ready(self) -> None:
         wait_for_http(self.url + self.health_path, self.startup_timeout_s, self.process, self.log)
+        self.ready_after_s = time.monotonic() - self.launched_at
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
