@@ -86,8 +86,8 @@ class Topology:
 
     def _start(self) -> "Topology":
         # The action servers start beside the first worker: a worker needs no action server to load
-        # its model, and an action server takes one core for about 3 s (measure_worker.py's start
-        # included them one after the other, 2026-11-30).
+        # its model, and an action server takes one core for about 3 s, which the topology's start
+        # used to wait for first (7.6-7.7 s now against 8.7-9.3 s; docs/CAPACITY.md, 2026-11-30).
         for server in self.action_servers:
             server.launch()
         for worker in self.workers:  # one at a time: each loads the model (2 cores)
