@@ -60,8 +60,9 @@ defaults
     # a worker busy with 8+ clients answered its health check in over 1 s and was marked down
     # (every request then got 503): checks wait 5 s, and three misses in a row take a worker out
     timeout check 5s
-    # a message whose worker died before answering goes to another worker: answered, never lost
-    # (one the dead worker had already stored is stored twice)
+    # a message whose worker died before answering is sent again, the last retry to another worker
+    # (`option redispatch` redispatches on the last retry only); one the dead worker had already
+    # stored is stored twice. Once in a CI run under load it still got a 503 (2026-11-30, not reproduced)
     retries 2
     option redispatch
     retry-on conn-failure empty-response
