@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 PY := $(BIN)/python
 # Rasa's own command line, started the way make run starts it (bot/rasa_cli.py: no library
-# deprecation notices; skops imported first, which saves about 5 s of each start)
+# deprecation notices, Rasa's telemetry off, the model's graph run without dask's scheduler)
 RASA_CLI := $(PY) -m bot.rasa_cli
 MODEL_DIR := models
 # credentials.yml reads the SMS channel's Twilio token from the environment and Rasa

@@ -64,15 +64,6 @@ def _skip_jax() -> None:
     sys.modules.setdefault("jax", None)
 
 
-def _import_skops_first() -> None:
-    """Rasa loads its LogisticRegressionClassifier with skops, whose import lists the trusted numpy
-    and scipy types by searching every module in sys.modules for each of them. Imported after Rasa
-    and TensorFlow (thousands of modules, TensorFlow's lazy ones slow to search) that took 5.6-7 s of
-    a Rasa worker's 15 s start on this machine; imported first, 1.2 s, with the same trusted lists
-    (tests/first_run/test_quiet_logs.py compares the lists)."""
-    import skops.io  # noqa: F401
-
-
 def _loads_a_model(arguments: list) -> bool:
     """`rasa run` (not `run actions`), `shell`, `test` and `interactive` answer with a trained model."""
     if arguments[:1] == ["run"]:
@@ -96,7 +87,6 @@ def main() -> None:
 
     _ignore_deprecations()
     _skip_jax()
-    _import_skops_first()
     if _loads_a_model(sys.argv[1:]):
         # its graph runs node after node (11% of a turn was dask's scheduling; bot/graph_runner.py).
         # Only here: it imports Rasa's processor, and so TensorFlow, which the action server never loads.

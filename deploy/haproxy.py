@@ -16,7 +16,8 @@ In front of N Rasa workers (HTTP, REST + socket.io + SMS) and M action servers:
   Uncapped, each of two workers held 16 messages of 32 clients at once and a crisis message was
   answered behind them (p95 1.0-1.2 s); now it waits for the two in hand (docs/CAPACITY.md).
   Socket.io is not queued (a websocket holds its connection for the whole visit, so a per-worker
-  cap would lock visitors out), so the widget's messages get no priority.
+  cap would lock visitors out), so the widget's messages get no priority;
+- logs only the requests that went wrong (ERROR_LOG_FORMAT: no address, no request line).
 """
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ MAX_BODY_BYTES = 128 * 1024
 REQUESTS_PER_10S_PER_CLIENT = 200
 MESSAGES_PER_WORKER = 2  # REST and SMS messages a worker holds at once; the rest queue in HAProxy
 QUEUE_TIMEOUT_S = 30  # HAProxy's default is `timeout connect` (2 s): a busy minute would answer 503s
+# HAProxy's log line for a request that went wrong, with nothing that identifies the visitor: the
+# time, backend/server, timings (request/queue/connect/response/total ms), status, termination state
+# (e.g. sC: the server refused the connection), connection counts/retries, queue lengths
+ERROR_LOG_FORMAT = "%tr %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq"
 
 
 def haproxy_config(rasa_ports: Sequence[int], action_ports: Sequence[int], port: int,
@@ -48,9 +53,17 @@ def haproxy_config(rasa_ports: Sequence[int], action_ports: Sequence[int], port:
         for n, p in enumerate(action_ports, start=1))
     return f"""global
     maxconn 4096
+    # to HAProxy's standard output (make serve: its workdir's haproxy.log; a container: its log)
+    log stdout format raw local0
 
 defaults
     mode http
+    # only requests that failed, timed out, were retried or were redispatched, and without the
+    # client's address or the request line: which backend and server, the timings, the status,
+    # the termination state and the retries (a "+" when redispatched)
+    log global
+    option dontlog-normal
+    log-format "{ERROR_LOG_FORMAT}"
     option http-buffer-request
     timeout connect 2s
     timeout client 30s
@@ -60,11 +73,11 @@ defaults
     # a worker busy with 8+ clients answered its health check in over 1 s and was marked down
     # (every request then got 503): checks wait 5 s, and three misses in a row take a worker out
     timeout check 5s
-    # a message whose worker died before answering is sent again, the last retry to another worker
-    # (`option redispatch` redispatches on the last retry only); one the dead worker had already
-    # stored is stored twice. Once in a CI run under load it still got a 503 (2026-11-30, not reproduced)
+    # a message whose worker died before answering is sent again, each retry to another worker
+    # (`option redispatch 1`; plain `option redispatch` retried the dead worker first and moved on
+    # only at the last retry); one the dead worker had already stored is stored twice
     retries 2
-    option redispatch
+    option redispatch 1
     retry-on conn-failure empty-response
 
 frontend assistant

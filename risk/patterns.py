@@ -205,7 +205,11 @@ class PatternSet:
             groups.setdefault(anchor, []).append(pattern)
         built = []
         for anchor, group in groups.items():
-            matcher = Matcher(self.nlp.vocab)
+            # No schema check here (spaCy's default): it took 0.5-0.8 s of every Rasa worker's start,
+            # and the token specs are written by this module in four fixed forms (LOWER, LEMMA IN,
+            # LIKE_NUM, OP), the data giving only the words. tests/crisis/test_detector.py checks
+            # every compiled pattern against spaCy's schema.
+            matcher = Matcher(self.nlp.vocab, validate=False)
             matcher.add(key, group)
             built.append((matcher, None if anchor is None else set(anchor)))
         return built

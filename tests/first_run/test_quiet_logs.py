@@ -39,26 +39,3 @@ def test_make_run_and_make_serve_start_rasa_through_it():
     for script in ("scripts/run_stack.py", "scripts/serve.py"):
         assert "bot.rasa_cli" in (ROOT / script).read_text(), script
 
-
-TRUSTED_TYPES = """
-import json, sys
-if sys.argv[1] == "after-rasa":
-    import rasa.nlu.classifiers.logistic_regression_classifier, rasa.utils.train_utils  # TensorFlow too
-else:
-    import bot.rasa_cli
-    bot.rasa_cli._import_skops_first()
-from skops.io import _trusted_types as trusted
-print(json.dumps({name: getattr(trusted, name) for name in dir(trusted) if name.endswith("_NAMES")}, sort_keys=True))
-"""
-
-
-def test_skops_imported_first_trusts_the_types_it_trusts_after_rasa():
-    """bot.rasa_cli imports skops before Rasa (seconds off every start). Rasa loads its
-    LogisticRegressionClassifier only if every type in the file is on skops's trusted lists, and
-    fails quietly otherwise: the lists must not depend on when skops was imported."""
-    first, after_rasa = (
-        subprocess.run([sys.executable, "-c", TRUSTED_TYPES, when], cwd=ROOT, capture_output=True, text=True,
-                       timeout=300, check=True).stdout
-        for when in ("first", "after-rasa"))
-    assert '"SKLEARN_ESTIMATOR_TYPE_NAMES": ["sklearn.' in first
-    assert first == after_rasa

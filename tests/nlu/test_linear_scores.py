@@ -3,6 +3,10 @@ LogisticRegressionClassifier's parse data, for messages with sparse and dense se
 from __future__ import annotations
 
 import copy
+import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from bot.nlu.linear_intent_classifier import LinearIntentClassifier
 from bot.nlu.linear_scores import LinearScorer, scorer_for, sentence_features, stacked_features
 
+ROOT = Path(__file__).resolve().parents[2]
 SPARSE_WIDTH, DENSE_WIDTH = 300, 16
 
 
@@ -59,14 +64,19 @@ def test_features_of_another_shape_take_scikit_learns_path(messages):
     assert scorer_for(object(), cache, *sentence_features(messages[0])) is None  # not a fitted model
 
 
-def test_the_intent_classifier_writes_what_rasas_writes(tmp_path, messages):
+def _train_and_load(tmp_path, messages):
     storage, resource = LocalModelStorage(tmp_path), Resource("intents")
-    config = {"max_iter": 500, "random_state": 2026}
-    trained = LinearIntentClassifier.create({**LinearIntentClassifier.get_default_config(), **config},
-                                            storage, resource, _context())
+    config = {**LinearIntentClassifier.get_default_config(), "max_iter": 500, "random_state": 2026}
+    trained = LinearIntentClassifier.create(config, storage, resource, _context())
     trained.train(TrainingData(messages[:150]))
-    loaded = LinearIntentClassifier.load({**LinearIntentClassifier.get_default_config(), **config},
-                                         storage, resource, _context())
+    return trained, LinearIntentClassifier.load(config, storage, resource, _context())
+
+
+def test_the_intent_classifier_loaded_from_the_model_scores_as_rasas(tmp_path, messages):
+    trained, loaded = _train_and_load(tmp_path, messages)
+    assert loaded.clf is not trained.clf
+    np.testing.assert_array_equal(loaded.clf.coef_, trained.clf.coef_)
+    assert list(loaded.clf.classes_) == list(trained.clf.classes_)
     rng = np.random.default_rng(7)
     unseen = [_message(rng, f"unseen {i}") for i in range(40)]
     ours, rasas = copy.deepcopy(unseen), copy.deepcopy(unseen)
@@ -78,6 +88,37 @@ def test_the_intent_classifier_writes_what_rasas_writes(tmp_path, messages):
         np.testing.assert_allclose([r["confidence"] for r in mine.get("intent_ranking")],
                                    [r["confidence"] for r in theirs.get("intent_ranking")], rtol=0, atol=1e-12)
     assert len(ours[0].get("intent_ranking")) == 5
+
+
+def test_a_model_without_the_intent_classifier_says_so(tmp_path, caplog):
+    storage, resource = LocalModelStorage(tmp_path), Resource("intents")
+    with caplog.at_level(logging.ERROR, logger="bot.nlu.linear_intent_classifier"):
+        loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage, resource,
+                                             _context())
+    assert not hasattr(loaded.clf, "coef_")  # untrained, as Rasa's own load leaves it
+    assert "Intent classifier not found in the model" in caplog.text
+
+
+LOAD_IN_A_FRESH_PROCESS = """
+import sys
+from pathlib import Path
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from bot.nlu.linear_intent_classifier import LinearIntentClassifier
+loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), LocalModelStorage(Path(sys.argv[1])),
+                                     Resource("intents"), ExecutionContext(GraphSchema({}), node_name="intents"))
+print(hasattr(loaded.clf, "coef_"), "skops" in sys.modules)
+"""
+
+
+def test_loading_the_intent_classifier_does_not_import_skops(tmp_path, messages):
+    """skops's import searches every loaded module for the types it trusts: seconds of each Rasa
+    worker's start (bot/nlu/linear_intent_classifier.py). A worker loads the classifier without it."""
+    _train_and_load(tmp_path, messages)
+    loaded = subprocess.run([sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300, check=True)
+    assert loaded.stdout.split() == ["True", "False"]  # trained, and skops not imported
 
 
 def _context():
