@@ -1,6 +1,7 @@
 """`rasa` with the libraries' deprecation notices kept out of the logs, Rasa's telemetry off, the model's
-graph run without dask's scheduler, idle BLAS threads asleep and, for servers, one BLAS thread (used by
-`make run`, `make serve`, `make train`, Kubernetes and the tests).
+graph run without dask's scheduler, RulePolicy's debug text built only when it is logged, idle BLAS
+threads asleep and, for servers, one BLAS thread (used by `make run`, `make serve`, `make train`,
+Kubernetes and the tests).
 
     .venv/bin/python -m bot.rasa_cli run ...        # the same arguments as .venv/bin/rasa
 
@@ -91,8 +92,11 @@ def main() -> None:
         # its graph runs node after node (11% of a turn was dask's scheduling; bot/graph_runner.py).
         # Only here: it imports Rasa's processor, and so TensorFlow, which the action server never loads.
         from bot.graph_runner import install as run_graphs_in_sequence
+        from bot.policies.rule_policy_logging import install as format_rule_states_only_when_logged
 
         run_graphs_in_sequence()
+        # RulePolicy's debug text of the whole conversation, built at each prediction and dropped
+        format_rule_states_only_when_logged()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
