@@ -14,9 +14,11 @@ from tests.support import servers
 REPORT = """
 import json, sys, types
 from threadpoolctl import threadpool_info
+def report():
+    import numpy  # noqa: F401  (OpenBLAS as the server loads it, if the command line has not yet)
+    print(json.dumps([pool["num_threads"] for pool in threadpool_info() if pool["internal_api"] == "openblas"]))
 fake = types.ModuleType("rasa.__main__")
-fake.main = lambda: print(json.dumps([pool["num_threads"] for pool in threadpool_info()
-                                      if pool["internal_api"] == "openblas"]))
+fake.main = report
 sys.modules["rasa.__main__"] = fake
 sys.argv = ["rasa", *sys.argv[1:]]
 from bot import rasa_cli
