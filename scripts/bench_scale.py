@@ -48,7 +48,9 @@ from scripts.serve import Topology  # noqa: E402
 from tests.support import servers  # noqa: E402
 from tests.support.databases import temporary_postgres_database  # noqa: E402
 
-REST_TOKEN = "bench-only-rest-token"
+# scripts.bench_latency sets it (the environment's, or a bench-only default); every server started here
+# reads the same one (a constant here answered 401 from the stock launcher when the shell had its own)
+REST_TOKEN = os.environ["REST_CHANNEL_TOKEN"]
 CRISIS_MESSAGES = [
     "I want to kill myself tonight", "i took all my pills like 10 min ago", "my husband is hitting me right now",
     "quiero morirme ya no aguanto", "I have the rope ready in the garage", "someone broke into my house and I'm hiding",
