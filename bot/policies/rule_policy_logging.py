@@ -3,8 +3,8 @@
 At every prediction Rasa 3.6's RulePolicy formats each state of the conversation so far into one
 string (`Policy.format_tracker_states`) for a debug log line that is dropped unless Rasa runs with
 `--debug`. The string grows with the conversation: at turn 155 (about 470 states) it took 1.5 ms a
-call, and three or four calls a turn, on this machine (2026-11-30, a slow day); that was about a
-third of why turn 160 cost 1.5 times turn 10 (scripts/bench_latency.py). It also holds every
+call, three or four calls a turn, on this machine (2026-11-30, a slow day). Our worker alone, turns
+151-160 cost 1.46 times turns 1-10 with it and 1.27 without (docs/CAPACITY.md). It also holds every
 message's text, for nothing.
 
 `install()` (bot.rasa_cli, wherever a model is loaded, next to bot.graph_runner's) gives Rasa's
