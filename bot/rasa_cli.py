@@ -92,11 +92,11 @@ def main() -> None:
         # its graph runs node after node (11% of a turn was dask's scheduling; bot/graph_runner.py).
         # Only here: it imports Rasa's processor, and so TensorFlow, which the action server never loads.
         from bot.graph_runner import install as run_graphs_in_sequence
-        from bot.policies.rule_policy_logging import install as format_rule_states_only_when_logged
+        from bot.policies.rule_policy_long_conversations import install as keep_rule_policy_from_growing
 
         run_graphs_in_sequence()
-        # RulePolicy's debug text of the whole conversation, built at each prediction and dropped
-        format_rule_states_only_when_logged()
+        # RulePolicy's debug text of the whole conversation, and its scan of every state for rules
+        keep_rule_policy_from_growing()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -1,0 +1,61 @@
+"""Two pieces of Rasa 3.6 RulePolicy's work at each prediction that grew with the conversation.
+
+RulePolicy reads the states of the whole conversation at every prediction (it has no max_history),
+three or four predictions a turn. Two things it does with them cost time in proportion to the
+conversation's length, for results that do not depend on it:
+
+- **The debug text.** `_find_action_from_rules` formats every state into one string
+  (`Policy.format_tracker_states`) for a debug line that is dropped unless Rasa runs with
+  `--debug`: 1.5 ms a call at turn 155 (about 470 states) on 2026-11-30, a slow day. It also holds
+  every message's text, for nothing. It is now built only when the rule policy's logger takes DEBUG
+  lines; otherwise the line says it was not formatted. Its one caller is that debug line.
+- **The scan for matching rules.** `_get_possible_keys` walks every state of the conversation from
+  the newest back, and at each one keeps the rules still applicable. A rule of n states is always
+  applicable at the n-th state back and beyond (`_is_rule_applicable` returns True there before
+  looking at the state), so no state older than the longest rule can remove a rule: walking the
+  newest `longest` states gives the same set. 8% of a turn's samples at turns 100-160 under py-spy
+  (2026-12-01).
+
+`install()` (bot.rasa_cli, wherever a model is loaded or trained, next to bot.graph_runner's)
+gives Rasa's RulePolicy both. tests/policies/test_rule_policy_long_conversations.py checks the scan
+against Rasa's own on every rule of this assistant's model. A subclass in config.yml would not do:
+Rasa's recipe validator looks for RulePolicy itself (`==`) and would warn that the assistant has
+none and skip its domain check, and the policy ensemble recognises a rule prediction by the name
+ending in `_RulePolicy`.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Dict, List, Set, Text
+
+from rasa.core.policies import rule_policy
+from rasa.core.policies.policy import Policy
+from rasa.shared.core.domain import State
+
+NOT_FORMATTED = " (not formatted: debug logging is off)"
+
+_logger = logging.getLogger(rule_policy.__name__)  # the logger Rasa's structlog line goes to
+RASAS_GET_POSSIBLE_KEYS = rule_policy.RulePolicy._get_possible_keys  # before install() replaces it
+
+
+def format_tracker_states_when_logged(states: List[Dict]) -> Text:
+    if _logger.isEnabledFor(logging.DEBUG):
+        return Policy.format_tracker_states(states)
+    return NOT_FORMATTED
+
+
+def get_possible_keys_within_the_longest_rule(
+    self: rule_policy.RulePolicy, lookup: Dict[Text, Text], states: List[State]
+) -> Set[Text]:
+    """Rasa's `_get_possible_keys` over the newest states only, as many as the longest rule has."""
+    if not lookup:
+        return set()
+    # _rule_key_to_state is Rasa's own parse of a rule key, cached (lru_cache)
+    longest = max(len(self._rule_key_to_state(key)) for key in lookup)
+    return RASAS_GET_POSSIBLE_KEYS(self, lookup, states[-longest:])
+
+
+def install() -> None:
+    policy = rule_policy.RulePolicy
+    policy.format_tracker_states = staticmethod(format_tracker_states_when_logged)
+    policy._get_possible_keys = get_possible_keys_within_the_longest_rule
