@@ -16,12 +16,12 @@ conversation's length, for results that do not depend on it:
   newest `longest` states gives the same set. 8% of a turn's samples at turns 100-160 under py-spy
   (2026-12-01).
 
-`install()` (bot.rasa_cli, wherever a model is loaded or trained, next to bot.graph_runner's)
-gives Rasa's RulePolicy both. tests/policies/test_rule_policy_long_conversations.py checks the scan
-against Rasa's own on every rule of this assistant's model. A subclass in config.yml would not do:
-Rasa's recipe validator looks for RulePolicy itself (`==`) and would warn that the assistant has
-none and skip its domain check, and the policy ensemble recognises a rule prediction by the name
-ending in `_RulePolicy`.
+`install()` (bot.rasa_cli, for the commands that answer with a model: run, shell, test and
+interactive; next to bot.graph_runner's) gives Rasa's RulePolicy both.
+tests/policies/test_rule_policy_long_conversations.py checks the scan against Rasa's own on every
+rule of this assistant's model. A subclass in config.yml would not do: Rasa's recipe validator
+looks for RulePolicy itself (`==`) and would warn that the assistant has none and skip its domain
+check, and the policy ensemble recognises a rule prediction by the name ending in `_RulePolicy`.
 """
 from __future__ import annotations
 
