@@ -69,8 +69,8 @@ def _conversations(lookup, rng: random.Random, count: int):
     that some do not), from a single state to several hundred, each starting as a conversation does."""
     states = [state for key in lookup for state in json.loads(key)]
     for _ in range(count):
-        conversation = [{}]
-        while len(conversation) < rng.choice((2, 3, 5, 8, 40, 300)):
+        conversation, length = [{}], rng.choice((2, 3, 5, 8, 40, 300))
+        while len(conversation) < length:
             if rng.random() < 0.5:  # a rule's states, in order
                 conversation += json.loads(rng.choice(list(lookup)))
             else:  # one state, perhaps without its slots or loop
@@ -85,7 +85,7 @@ def _conversations(lookup, rng: random.Random, count: int):
 def test_the_scan_of_the_newest_states_finds_the_rules_rasas_scan_finds(installed, rule_lookups):
     policy = RulePolicy.__new__(RulePolicy)  # the scan reads the lookup and states, nothing of the instance
     rng = random.Random(2026)
-    longest, found = 0, 0
+    longest, found, longer = 0, 0, 0
     for name, lookup in rule_lookups.items():
         assert lookup, name
         longest = max(longest, max(len(json.loads(key)) for key in lookup))
@@ -93,5 +93,7 @@ def test_the_scan_of_the_newest_states_finds_the_rules_rasas_scan_finds(installe
             ours = policy._get_possible_keys(lookup, states)
             assert ours == long_conversations.RASAS_GET_POSSIBLE_KEYS(policy, lookup, states), (name, states)
             found += bool(ours)
-    assert 2 <= longest < 300  # conversations longer than the longest rule were compared
+            longer += len(states) > 100
+    assert 2 <= longest < 100  # every rule is shorter than the long conversations
+    assert longer > 300  # many conversations were far longer than any rule
     assert found > 300  # and many of them had rules that apply
