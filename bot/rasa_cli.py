@@ -95,7 +95,8 @@ def main() -> None:
         from bot.policies.rule_policy_long_conversations import install as keep_rule_policy_from_growing
 
         run_graphs_in_sequence()
-        # RulePolicy's debug text of the whole conversation, and its scan of every state for rules
+        # RulePolicy's debug text of the whole conversation, its scan of every state for rules, and
+        # its JSON of a whole conversation no rule applies to
         keep_rule_policy_from_growing()
     from rasa.__main__ import main as rasa_main
 

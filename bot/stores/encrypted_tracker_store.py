@@ -33,7 +33,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.stores.states_tracker import StatesTracker
+from bot.stores.states_tracker import StatesTracker, install as let_featurizers_keep_states
 from privacy.crypto import cipher
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self._database_thread = None if in_memory else ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="tracker-store")
         self._cache_lock = threading.Lock()
+        # this store's trackers keep the featurized states of past turns (StatesTracker.featurizer_states)
+        let_featurizers_keep_states()
 
     def _keep_sqlite_connection_in_wal_mode(self) -> None:
         """The laptop default (SQLite): each commit in SQLite's default journal waited for two

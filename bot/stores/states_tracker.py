@@ -9,7 +9,9 @@ per kind of call, the replayed tracker, the states so far and the loop's two var
 from there. When the applied events are not the old ones plus new ones (a rewind, a restart, a form
 that undoes its previous run) it starts again from the first event, as Rasa does. The events
 those states are built from (`applied_events`, asked for by Rasa many times a turn) are folded the
-same way: resumed while events are only appended.
+same way: resumed while events are only appended. Rasa's featurizers get the states through
+`featurizer_states`, which also keeps them as the featurizer leaves them (without the text of a
+message whose intent is there), so that a call no longer copies the whole conversation's states.
 
 The two loops are Rasa 3.6's `Domain.states_for_tracker_history` and
 `DialogueStateTracker.applied_events`, split so that they can resume (Rasa has no hook for either);
@@ -22,11 +24,12 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Text
 
-from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+from rasa.shared.core.constants import ACTION_UNLIKELY_INTENT_NAME, PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Event, Restarted,
                                      SessionStarted, UserUttered, UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT, TEXT
 
 
 @dataclass
@@ -36,6 +39,7 @@ class _Applied:
     seen: int = 0  # how many of the tracker's events the fold has taken
     first: Optional[Event] = None
     last: Optional[Event] = None
+    edits: int = 0  # changes to `applied` other than appending (a restart, a rewind, an undone loop run)
 
 
 @dataclass
@@ -47,6 +51,14 @@ class _Replay:
     states: List[State] = field(default_factory=list)
     last_ml_action_sub_state: Any = None
     turn_was_hidden: bool = False
+    # the fold and its edit count when `events` was last checked against it: while both are the
+    # same, the fold has only appended, and `events` is still the start of its applied events
+    fold: Optional[_Applied] = None
+    fold_edits: int = 0
+    # `featurizer_states`: the states above as a featurizer leaves them, and whether any follows
+    # action_unlikely_intent (which a featurizer may drop)
+    without_text: List[State] = field(default_factory=list)
+    unlikely_intent: bool = False
 
 
 class StatesTracker(DialogueStateTracker):
@@ -105,6 +117,8 @@ class StatesTracker(DialogueStateTracker):
             self._undo_till_previous_loop_execution(event.action_name, applied)
         else:
             applied.append(event)
+            return
+        fold.edits += 1
 
     def past_states(
         self,
@@ -113,7 +127,55 @@ class StatesTracker(DialogueStateTracker):
         ignore_rule_only_turns: bool = False,
         rule_only_data: Optional[Dict[Text, Any]] = None,
     ) -> List[State]:
+        replay = self._replayed(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        # the states go out with their own user parts, which featurizers edit (Rasa's
+        # `_choose_last_user_input` and `_remove_user_text_if_intent` delete the text or intent)
+        states = [_own_user_part(state) for state in replay.states]
+        return self._with_the_state_now(replay, domain, omit_unset_slots, ignore_rule_only_turns,
+                                        rule_only_data, states)
+
+    def featurizer_states(
+        self,
+        domain: Domain,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+    ) -> List[State]:
+        """`past_states` as a featurizer leaves them: the states of the turns already seen without
+        the user's text where the intent is there, as Rasa's `_remove_user_text_if_intent` makes it.
+        Those states are kept and handed out again, not copied per call: the copies that
+        `past_states` makes of a long conversation's user parts, and the featurizer's pass deleting
+        the text from them, were the share of a late turn that still grew with the conversation.
+        What featurizers edit (the last state's user part, which the newest states may share) is
+        still a copy.
+        `install()` has Rasa's featurizers call this for a StatesTracker;
+        tests/stores/test_states_tracker.py checks their results against Rasa's."""
+        replay = self._replayed(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        if replay.unlikely_intent:
+            # a featurizer that drops action_unlikely_intent's states may make one of the kept
+            # states the last, whose user part it edits: Rasa's way, with copies
+            return self.past_states(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        kept, past = replay.without_text, replay.states
+        for state in past[len(kept):]:
+            kept.append(_without_text_if_intent(state))
+        # The newest states that share the last one's user part (Rasa substitutes the previous user
+        # input into a turn's state as the same dict) share one copy of it, as in Rasa's list: what
+        # a featurizer deletes from the last state's user part is gone from all of them.
+        tail = max(len(past) - 1, 0)
+        user = past[-1].get(USER) if past else None
+        if user is not None:
+            while tail and past[tail - 1].get(USER) is user:
+                tail -= 1
+            user = dict(user)
+        states = kept[:tail] + [{**state, USER: user} if USER in state else state for state in past[tail:]]
+        return self._with_the_state_now(replay, domain, omit_unset_slots, ignore_rule_only_turns,
+                                        rule_only_data, states)
+
+    def _replayed(self, domain: Domain, omit_unset_slots: bool, ignore_rule_only_turns: bool,
+                  rule_only_data: Optional[Dict[Text, Any]]) -> "_Replay":
+        """The replay of this kind of call, brought up to the applied events."""
         applied = self.applied_events()
+        fold = self.__dict__["_applied"]
         replays = self.__dict__.setdefault("_replays", {})
         key = (omit_unset_slots, ignore_rule_only_turns)
         replay = replays.get(key)
@@ -122,25 +184,63 @@ class StatesTracker(DialogueStateTracker):
             or replay.domain is not domain
             or replay.rule_only_data != rule_only_data  # RulePolicy builds it anew for each call
             or len(replay.events) > len(applied)
-            or any(old is not new for old, new in zip(replay.events, applied))
+            or ((replay.fold is not fold or replay.fold_edits != fold.edits)
+                and any(old is not new for old, new in zip(replay.events, applied)))
         ):
             replay = replays[key] = _Replay(domain, rule_only_data, self.init_copy())
+        replay.fold, replay.fold_edits = fold, fold.edits
 
         step = _Step(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         for event in applied[len(replay.events):]:
             if isinstance(event, ActionExecuted):
                 step.take(replay, replay.tracker, event.hide_rule_turn, replay.states)
+                replay.unlikely_intent = replay.unlikely_intent or event.action_name == ACTION_UNLIKELY_INTENT_NAME
             replay.tracker.update(event)
             replay.events.append(event)
+        return replay
 
-        # the state of the tracker as it is now is computed apart, since the next event may change
-        # it; the states go out with their own user parts, which featurizers edit (Rasa's
-        # `_choose_last_user_input` and `_remove_user_text_if_intent` delete the text or intent)
-        states = [{**state, USER: dict(state[USER])} if USER in state else state for state in replay.states]
+    @staticmethod
+    def _with_the_state_now(replay: "_Replay", domain: Domain, omit_unset_slots: bool, ignore_rule_only_turns: bool,
+                            rule_only_data: Optional[Dict[Text, Any]], states: List[State]) -> List[State]:
+        # the state of the tracker as it is now is computed apart, since the next event may change it
+        step = _Step(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         now = _Replay(domain, rule_only_data, replay.tracker, [], states,
                       replay.last_ml_action_sub_state, replay.turn_was_hidden)
         step.take(now, replay.tracker, False, states)
         return states
+
+
+def _own_user_part(state: State) -> State:
+    return {**state, USER: dict(state[USER])} if USER in state else state
+
+
+def _without_text_if_intent(state: State) -> State:
+    """Rasa's `TrackerFeaturizer._remove_user_text_if_intent` on one state, on a copy."""
+    user = state.get(USER, {})
+    if user.get(INTENT) and user.get(TEXT):
+        return {**state, USER: {key: value for key, value in user.items() if key != TEXT}}
+    return state
+
+
+def install() -> None:
+    """Rasa's featurizers read a StatesTracker's states through `featurizer_states`; other
+    trackers (training's, for one) as before. The tracker store that makes StatesTrackers calls it."""
+    from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
+
+    if TrackerFeaturizer._create_states is not _create_states:
+        TrackerFeaturizer._create_states = staticmethod(_create_states)
+
+
+def _create_states(
+    tracker: DialogueStateTracker,
+    domain: Domain,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: Optional[Dict[Text, Any]] = None,
+) -> List[State]:
+    states = tracker.featurizer_states if isinstance(tracker, StatesTracker) else tracker.past_states
+    return states(domain, omit_unset_slots=omit_unset_slots, ignore_rule_only_turns=ignore_rule_only_turns,
+                  rule_only_data=rule_only_data)
 
 
 class _Step:

@@ -1,6 +1,8 @@
 """bot/policies/rule_policy_long_conversations.py: RulePolicy's debug text of the conversation is built
 only when that debug line is logged, and is Rasa's own text when it is; its scan for applicable rules
-reads only the newest states and finds the rules Rasa's scan of every state finds."""
+reads only the newest states and finds the rules Rasa's scan of every state finds; the prediction
+source of a conversation no rule applies to is Rasa's key whenever that key could be in the model's
+list of rules not used in stories, and is in that list exactly when Rasa's is."""
 from __future__ import annotations
 
 import copy
@@ -27,11 +29,13 @@ STATES = [
 def installed():
     assert "format_tracker_states" not in RulePolicy.__dict__  # Rasa's: inherited from Policy
     assert RulePolicy._get_possible_keys is long_conversations.RASAS_GET_POSSIBLE_KEYS
+    assert RulePolicy._create_feature_key is long_conversations.RASAS_CREATE_FEATURE_KEY
     long_conversations.install()
     yield
     # back to Rasa's, for the rest of this process
     del RulePolicy.format_tracker_states
     RulePolicy._get_possible_keys = long_conversations.RASAS_GET_POSSIBLE_KEYS
+    RulePolicy._create_feature_key = long_conversations.RASAS_CREATE_FEATURE_KEY
 
 
 @pytest.fixture
@@ -61,7 +65,7 @@ def rule_lookups(trained_model):
     with tarfile.open(trained_model) as archive:
         saved = next(m for m in archive.getmembers() if m.name.endswith("/rule_policy.json"))
         lookup = json.load(archive.extractfile(saved))["lookup"]
-    return {name: lookup[name] for name in ("rules", "rules_for_loop_unhappy_path")}
+    return {name: lookup[name] for name in ("rules", "rules_for_loop_unhappy_path", "rules_not_in_stories")}
 
 
 def _conversations(lookup, rng: random.Random, count: int):
@@ -86,7 +90,8 @@ def test_the_scan_of_the_newest_states_finds_the_rules_rasas_scan_finds(installe
     policy = RulePolicy.__new__(RulePolicy)  # the scan reads the lookup and states, nothing of the instance
     rng = random.Random(2026)
     longest, found, longer = 0, 0, 0
-    for name, lookup in rule_lookups.items():
+    for name in ("rules", "rules_for_loop_unhappy_path"):
+        lookup = rule_lookups[name]
         assert lookup, name
         longest = max(longest, max(len(json.loads(key)) for key in lookup))
         for states in _conversations(lookup, rng, 1500):
@@ -97,3 +102,36 @@ def test_the_scan_of_the_newest_states_finds_the_rules_rasas_scan_finds(installe
     assert 2 <= longest < 100  # every rule is shorter than the long conversations
     assert longer > 300  # many conversations were far longer than any rule
     assert found > 300  # and many of them had rules that apply
+
+
+def test_the_source_of_a_conversation_is_in_the_list_of_rules_not_in_stories_exactly_when_rasas_is(
+        installed, rule_lookups):
+    policy = RulePolicy.__new__(RulePolicy)
+    policy.lookup = dict(rule_lookups)
+    listed = rule_lookups["rules_not_in_stories"]
+    keys = [json.loads(key) for key in listed if key.startswith("[")]
+    assert keys and any(not key.startswith("[") for key in listed)  # rules' keys and default actions' texts
+    longest = max(len(key) for key in keys)
+    rng = random.Random(2027)
+    conversations = list(_conversations(rule_lookups["rules"], rng, 2000))
+    conversations += [copy.deepcopy(key) for key in keys]  # a conversation that is a listed rule's states
+    conversations += [[{}] * rng.randrange(50) + key for key in keys]  # those states after others
+    snippet = {"prev_action": {"action_name": "..."}}  # rule data's "anything before" (never in a conversation)
+    conversations += [[{}] * 200 + [snippet] + key for key in keys]
+    in_list, shortened = 0, 0
+    for states in conversations:
+        ours = policy._create_feature_key(states)
+        rasas = long_conversations.RASAS_CREATE_FEATURE_KEY(policy, states)
+        assert (ours in listed) == (rasas in listed), states
+        if ours == long_conversations.LONGER_THAN_EVERY_LISTED_RULE:
+            shortened += 1
+            assert len(json.loads(rasas)) > longest
+        else:
+            assert ours == rasas
+        in_list += ours in listed
+    assert in_list >= len(keys) and shortened > 500
+    # while RulePolicy trains, the list does not exist yet: Rasa's key, however long the conversation
+    training = RulePolicy.__new__(RulePolicy)
+    training.lookup = {"rules": rule_lookups["rules"]}
+    long_one = max(conversations, key=len)
+    assert training._create_feature_key(long_one) == long_conversations.RASAS_CREATE_FEATURE_KEY(training, long_one)

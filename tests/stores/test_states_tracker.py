@@ -2,7 +2,7 @@
 after every event of real conversations (the assistant's stories, rules and test stories, with
 forms, rewinds and restarts) it must give exactly the states Rasa gives."""
 import pytest
-from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer, TrackerFeaturizer
 from rasa.core.training import load_data
 from rasa.shared.core.constants import RULE_ONLY_LOOPS, RULE_ONLY_SLOTS
 from rasa.shared.core.domain import Domain
@@ -10,7 +10,7 @@ from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop,
                                      UserUttered, UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-from bot.stores.states_tracker import StatesTracker
+from bot.stores.states_tracker import StatesTracker, install
 
 DOMAIN = Domain.load("domain.yml")
 STORY_FILES = ["bot/data/stories.yml", "bot/data/rules.yml", "bot/data/rules_preferences.yml",
@@ -67,12 +67,14 @@ def test_a_copy_is_independent_of_the_original(conversations):
     assert len(tracker.events) == len(events)
 
 
-def grown(events, check):
-    """Feeds the events one by one to a StatesTracker, checking after each."""
+def grown(events, check, every=1, start=0):
+    """Feeds the events one by one to a StatesTracker, checking after each (or after every n-th,
+    so that a rewind and the events after it arrive between two checks)."""
     tracker = StatesTracker("ours", DOMAIN.slots)
     for count, event in enumerate(events, start=1):
         tracker.update(event)
-        check(tracker, events[:count])
+        if count % every == start % every or count == len(events):
+            check(tracker, events[:count])
 
 
 def test_states_after_every_event_are_rasas(conversations):
@@ -108,7 +110,9 @@ def test_rewinds_restarts_and_undone_form_runs_start_the_replay_again():
         for call in CALLS:
             assert tracker.past_states(DOMAIN, *call) == rasa_states(so_far, call)
 
-    grown(events, check)
+    for every in (1, 2, 3):
+        for start in range(every):
+            grown(events, check, every, start)
 
 
 def test_what_a_featurizer_does_to_the_states_it_gets_does_not_change_the_next_call(conversations):
@@ -121,3 +125,35 @@ def test_what_a_featurizer_does_to_the_states_it_gets_does_not_change_the_next_c
                 ours = featurizer.prediction_states([tracker], DOMAIN, use_text, ignore_rule_only_turns, RULE_ONLY)
                 theirs = featurizer.prediction_states([plain], DOMAIN, use_text, ignore_rule_only_turns, RULE_ONLY)
                 assert ours == theirs
+
+
+@pytest.fixture
+def featurizers_keep_states(monkeypatch):
+    """states_tracker.install() for this test only (Rasa's method is put back after it)."""
+    monkeypatch.setattr(TrackerFeaturizer, "_create_states", TrackerFeaturizer.__dict__["_create_states"])
+    install()
+
+
+def test_featurizers_give_rasas_states_after_every_event_twice_in_a_row(conversations, featurizers_keep_states):
+    # RulePolicy's featurizer (no max_history) and MemoizationPolicy's (4), both ways of reading the
+    # last message, both kinds of turn; each call twice, since the second reads what the first kept
+    featurizers = [MaxHistoryTrackerFeaturizer(max_history=None), MaxHistoryTrackerFeaturizer(max_history=4)]
+    compared = 0
+    for events in conversations[::3]:
+        def check(tracker, so_far):
+            nonlocal compared
+            plain = DialogueStateTracker.from_events("rasa", so_far, DOMAIN.slots)
+            for featurizer in featurizers:
+                for use_text in (True, False):
+                    for ignore_rule_only_turns in (False, True):
+                        call = (DOMAIN, use_text, ignore_rule_only_turns, RULE_ONLY)
+                        theirs = featurizer.prediction_states([plain], *call)
+                        assert featurizer.prediction_states([tracker], *call) == theirs
+                        assert featurizer.prediction_states([tracker], *call) == theirs
+                        compared += 1
+            # and what the featurizers deleted from their states is not gone from the tracker's
+            for ignore_rule_only_turns in (False, True):
+                call = (False, ignore_rule_only_turns, RULE_ONLY)
+                assert tracker.past_states(DOMAIN, *call) == rasa_states(so_far, call)
+        grown(events, check)
+    assert compared > 3000
