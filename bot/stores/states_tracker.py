@@ -167,7 +167,9 @@ class StatesTracker(DialogueStateTracker):
             while tail and past[tail - 1].get(USER) is user:
                 tail -= 1
             user = dict(user)
-        states = kept[:tail] + [{**state, USER: user} if USER in state else state for state in past[tail:]]
+        states = _FeaturizerStates(kept[:tail])
+        states.settled = tail
+        states.extend({**state, USER: user} if USER in state else state for state in past[tail:])
         return self._with_the_state_now(replay, domain, omit_unset_slots, ignore_rule_only_turns,
                                         rule_only_data, states)
 
@@ -222,13 +224,33 @@ def _without_text_if_intent(state: State) -> State:
     return state
 
 
+class _FeaturizerStates(list):
+    """`featurizer_states`' list: its first `settled` states are already as Rasa's
+    `_remove_user_text_if_intent` leaves them, so that pass skips them."""
+
+    settled = 0
+
+
 def install() -> None:
-    """Rasa's featurizers read a StatesTracker's states through `featurizer_states`; other
-    trackers (training's, for one) as before. The tracker store that makes StatesTrackers calls it."""
+    """Rasa's featurizers read a StatesTracker's states through `featurizer_states` and delete the
+    text only where it may still be; other trackers (training's, for one) as before. The tracker
+    store that makes StatesTrackers calls it."""
     from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 
-    if TrackerFeaturizer._create_states is not _create_states:
-        TrackerFeaturizer._create_states = staticmethod(_create_states)
+    global _rasas_remove_user_text_if_intent
+    if TrackerFeaturizer._remove_user_text_if_intent is not _remove_user_text_if_intent:
+        _rasas_remove_user_text_if_intent = TrackerFeaturizer._remove_user_text_if_intent
+        TrackerFeaturizer._remove_user_text_if_intent = staticmethod(_remove_user_text_if_intent)
+    TrackerFeaturizer._create_states = staticmethod(_create_states)
+
+
+_rasas_remove_user_text_if_intent = None
+
+
+def _remove_user_text_if_intent(trackers_as_states: List[List[State]]) -> None:
+    # Rasa's pass edits the states' user parts in place, so a slice of the list reaches the same ones
+    _rasas_remove_user_text_if_intent(
+        [states[states.settled:] if isinstance(states, _FeaturizerStates) else states for states in trackers_as_states])
 
 
 def _create_states(

@@ -129,8 +129,9 @@ def test_what_a_featurizer_does_to_the_states_it_gets_does_not_change_the_next_c
 
 @pytest.fixture
 def featurizers_keep_states(monkeypatch):
-    """states_tracker.install() for this test only (Rasa's method is put back after it)."""
-    monkeypatch.setattr(TrackerFeaturizer, "_create_states", TrackerFeaturizer.__dict__["_create_states"])
+    """states_tracker.install() for this test only (Rasa's methods are put back after it)."""
+    for name in ("_create_states", "_remove_user_text_if_intent"):
+        monkeypatch.setattr(TrackerFeaturizer, name, TrackerFeaturizer.__dict__[name])
     install()
 
 
