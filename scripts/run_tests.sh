@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make test`, what CI runs (.ci/run), after setup and `rasa data validate`:
-#   1. training, and beside it the tests that need no model (pytest -m "not model", their output in
-#      results/tests-without-model.log, printed when they end). Both together keep this 2-core machine
-#      busy. Step 2 waits on training, not on these tests, so they run at nice 5 and the sentence
+# `make test`, what CI runs (.ci/run), after setup:
+#   1. training, and beside it `rasa data validate` (scripts/validate_data.py: 9 s on one core, which
+#      left the other idle when it ran first) and the tests that need no model (pytest -m "not model",
+#      their output in results/tests-without-model.log, printed when they end). Together they keep
+#      this 2-core machine busy. Step 2 waits on training, not on these tests, so they run at nice 5 and the sentence
 #      encoder's pass over the risk examples gets the CPU first (347 s instead of 427 s beside them;
 #      make test 13:41 instead of 14:43, clean clones on 2026-11-30);
 #   2. as soon as the model is trained, whether or not those tests have ended: the tests of the
@@ -19,12 +20,23 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p results
 failed=""
+# Python may keep what it compiles: CI sets PYTHONDONTWRITEBYTECODE, and then every one of the
+# suite's ~40 Python processes (pytest and its xdist processes, each Rasa and action server) compiled
+# the project's modules again, and pytest rewrote every test module's asserts again in each (2.3 CPU-s
+# of a collection's 12.4). The files go to __pycache__/, which git ignores. (setup.sh compiles the
+# installed packages for the same reason.)
+unset PYTHONDONTWRITEBYTECODE
 
+make --no-print-directory validate > results/validate.log 2>&1 &
+validating=$!
 make --no-print-directory train > results/train.log 2>&1 &
 training=$!
 nice -n 5 .venv/bin/pytest -q -m "not model" > results/tests-without-model.log 2>&1 &
 tests_without_model=$!
-echo "test: training (results/train.log) and, beside it, the tests that need no model (results/tests-without-model.log)"
+echo "test: training (results/train.log) and, beside it, rasa data validate (results/validate.log) and the tests that need no model (results/tests-without-model.log)"
+wait "$validating" || failed="${failed} validate"
+echo "test: rasa data validate"
+cat results/validate.log
 wait "$training" || failed="${failed} train"
 echo "test: the training log"
 cat results/train.log

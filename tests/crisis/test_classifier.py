@@ -9,6 +9,10 @@ from risk.classifier import N_GATES, SituationClassifier, load_examples
 from risk.constants import POPULATIONS
 
 
+# Every 90th training example: all 41 sources, 17 situations, 4 populations and both languages
+# (every 30th cost a clean clone's CI about 40 CPU-s more for the same assertions).
+SAMPLE_STRIDE = 90
+
 TEXTS = ["I want to die", "what is psychodynamic therapy", "mi esposo me pega",
          "I just took a bottle of pills. I feel dizzy. Is this bad?", "", "?" * 300,
          "ÉL ME PEGÓ  \t\n ayer, a I x", "Ñandú, ça va très bien 😭 kms"]
@@ -50,7 +54,7 @@ def test_a_model_saved_before_the_population_models_scores_without_them(situatio
 
 
 def test_training_is_deterministic():
-    examples = load_examples()[::36]  # a small sample of every writer and tier (about 1,100)
+    examples = load_examples()[::SAMPLE_STRIDE]
     a = SituationClassifier.train(examples)
     b = SituationClassifier.train(examples)
     assert np.allclose(a.logits_fast(TEXTS), b.logits_fast(TEXTS))
@@ -61,7 +65,7 @@ def embedded_sample():
     """A sample of every writer and tier, with its sentence embeddings (embedded once per module)."""
     from sentence_encoder import get_encoder
 
-    examples = load_examples()[::30]
+    examples = load_examples()[::SAMPLE_STRIDE]
     return examples, get_encoder().encode([e.text for e in examples])
 
 

@@ -129,10 +129,17 @@ def definitions() -> dict:
 
 
 def validator_for(doc: dict) -> Draft202012Validator:
+    return _validator(doc["apiVersion"], doc["kind"])
+
+
+@lru_cache(maxsize=None)
+def _validator(api_version: str, kind: str) -> Draft202012Validator:
+    # one per kind, kept: its resolver keeps the definitions it has looked up (a fresh validator
+    # per object looked every one up again, about half of this module's time)
     # apps/v1 -> apps-v1, networking.k8s.io/v1 -> networking-v1, v1 -> v1 (kubernetes-validate's names)
-    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", doc["apiVersion"])
-    path = schema_dir() / f"{doc['kind'].lower()}-{api}.json"
-    assert path.exists(), f"no Kubernetes {KUBERNETES_VERSION} schema for {doc['apiVersion']} {doc['kind']}"
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    path = schema_dir() / f"{kind.lower()}-{api}.json"
+    assert path.exists(), f"no Kubernetes {KUBERNETES_VERSION} schema for {api_version} {kind}"
     schema = json.loads(path.read_text())
     base = schema["$id"].split("/api/")[0]
     resolver = RefResolver.from_schema(schema, store={f"{base}/api/_definitions.json": definitions()})
