@@ -3,9 +3,9 @@
 #   1. training, and beside it `rasa data validate` (scripts/validate_data.py: 9 s on one core, which
 #      left the other idle when it ran first) and the tests that need no model (pytest -m "not model",
 #      their output in results/tests-without-model.log, printed when they end). Together they keep
-#      this 2-core machine busy. Step 2 waits on training, not on these tests, so they run at nice 5 and the sentence
-#      encoder's pass over the risk examples gets the CPU first (347 s instead of 427 s beside them;
-#      make test 13:41 instead of 14:43, clean clones on 2026-11-30);
+#      this 2-core machine busy. Step 2 waits on training, not on these tests, so they run at nice 5
+#      and the sentence encoder's pass over the risk examples gets the CPU first (347 s instead of
+#      427 s beside them; make test 13:41 instead of 14:43, clean clones on 2026-11-30);
 #   2. as soon as the model is trained, whether or not those tests have ended: the tests of the
 #      trained model (pytest -m model: every test using it is marked, tests/conftest.py), in three
 #      processes (pytest-xdist), each test module whole in one of them (--dist loadgroup with the

@@ -10,7 +10,7 @@ from risk.constants import POPULATIONS
 
 
 # Every 90th training example: all 41 sources, 17 situations, 4 populations and both languages
-# (every 30th cost a clean clone's CI about 40 CPU-s more for the same assertions).
+# (every 30th and 36th: this file took 37.6 CPU-s alone instead of 23.6, for the same assertions).
 SAMPLE_STRIDE = 90
 
 TEXTS = ["I want to die", "what is psychodynamic therapy", "mi esposo me pega",

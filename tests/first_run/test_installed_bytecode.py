@@ -18,4 +18,5 @@ def test_installed_dependencies_are_compiled(module):
     source = importlib.import_module(module).__file__
     compiled = Path(importlib.util.cache_from_source(source))
     assert compiled.exists(), f"{module} has no .pyc: run make setup"
+    assert SETUP_STAMP.exists(), f"{SETUP_STAMP} is missing: the environment was not made by make setup"
     assert compiled.stat().st_mtime <= SETUP_STAMP.stat().st_mtime, f"{module}'s .pyc was not written by make setup"
